@@ -1,0 +1,3 @@
+from eax_data.cli import main
+
+raise SystemExit(main())

