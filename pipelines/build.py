@@ -123,6 +123,10 @@ def finish(recipe: Recipe, out: str) -> BuildResult:
 
 def build(recipe: Recipe, out: str | None = None) -> BuildResult:
     out = os.path.abspath(out or recipe.output)
+    if recipe.generator.backend != "endpoint":  # fail before any stage runs, not at model load
+        from eax_data.generation.model_files import resolve_model
+
+        resolve_model(recipe.generator.model, recipe.generator.gguf_file)
     _claim_output(recipe, out)
     make_executor(recipe.execution, stages.tasks_pipeline(recipe, out), _log_dir(out, "tasks"), tasks=1, workers=1).run()
     per_direction = _check_tasks(recipe, merge_stage_stats(_log_dir(out, "tasks")))
