@@ -86,7 +86,7 @@ class BuildPairs(PipelineStep):
         meta = candidates[0].metadata
         name = direction(meta[SRC_LANG], meta[TRG_LANG])
         raw = np.array([c.metadata[SCORE] for c in candidates], dtype=float)
-        scores = percentile_scale(raw, self.percentiles.get(name, raw)) if self.percentiles is not None else raw
+        scores = percentile_scale(raw, self.percentiles.get(name, np.sort(raw))) if self.percentiles is not None else raw
         scored = [ScoredCandidate(c.metadata[CANDIDATE_INDEX], c.text, float(s)) for c, s in zip(candidates, scores)]
         pair = self.rule.select(scored)
         if pair is None:
