@@ -114,7 +114,12 @@ def finish(recipe: Recipe, out: str) -> BuildResult:
     from eax_data.cards.render import write_card
 
     stage_stats = {stage: merge_stage_stats(_log_dir(out, stage)) for stage in ("tasks", "candidates", "pairs")}
-    result = BuildResult(out, pairs_per_direction(out), drops_by_reason(stage_stats), stage_stats)
+    drops = drops_by_reason(stage_stats)
+    tasks_total = sum(step_metric(stage_stats["tasks"], "tasks_").values())
+    tasks_with_candidates = step_metric(stage_stats["pairs"], "tasks").get("", 0)
+    if tasks_total > tasks_with_candidates:  # every candidate of these tasks was filtered out
+        drops["task_without_candidates"] = tasks_total - tasks_with_candidates
+    result = BuildResult(out, pairs_per_direction(out), drops, stage_stats)
     with open(os.path.join(out, STATS_FILE), "w", encoding="utf-8") as handle:
         json.dump({"recipe_fingerprint": recipe.fingerprint(), "pairs": result.pairs_per_direction, "drops": result.drops, "stages": stage_stats}, handle, indent=2)
     write_card(recipe, out, result)
