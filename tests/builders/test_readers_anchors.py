@@ -261,3 +261,19 @@ def test_bundled_demo_corpus_is_readable():
 def test_unknown_corpus_kind():
     with pytest.raises(ValueError, match="unknown corpus kind 'bilingual'"):
         AnchorSentences("bilingual", ("de", "fr"), "c")
+
+
+# -- any `datasets` dataset ---------------------------------------------------------------------
+
+
+def test_a_datasets_dataset_is_read_through_huggingface_reader(tmp_path):
+    folder = tmp_path / "hf-corpus"
+    folder.mkdir()
+    rows = [
+        {"src_lang": "en", "trg_lang": "de", "src_text": EN, "trg_text": DE},
+        {"src_lang": "zh", "trg_lang": "en", "src_text": ZH, "trg_text": EN},
+    ]
+    pq.write_table(pa.Table.from_pylist(rows), folder / "train-00000.parquet")
+    docs, reader, anchor = read(f"hf:{folder}", "english_centric", split="train")
+    assert [(d.metadata["src_lang"], d.text, d.metadata["ref_text"]) for d in docs] == [("de", DE, EN), ("zh", ZH, EN)]
+    assert stat(anchor, "rows") == 2

@@ -123,3 +123,14 @@ def test_cli_reports_an_unreadable_model_path(tmp_path, capsys):
     recipe_file.write_text(recipe.to_yaml())
     assert main(["build", str(recipe_file), "--output", str(tmp_path / "out")]) == 2
     assert "missing-model" in capsys.readouterr().err
+
+
+def test_two_generation_shards_on_two_workers_cover_every_task(tiny_model_dir, tmp_path):
+    recipe = _recipe(tiny_model_dir, **{"execution.tasks": 2, "execution.workers": 2, "execution.limit": 2})
+    out = str(tmp_path / "out")
+    result = build(recipe, out)
+    shards = sorted(os.listdir(os.path.join(out, "checkpoints")))
+    assert shards == ["00000", "00001"]
+    generation = next(v for k, v in result.stats["candidates"].items() if "generation" in k)
+    assert generation["generated_tasks"] == 2 * 3 * 2  # 2 rows x 3 languages x 2 targets, over both shards
+    assert result.total_pairs > 0
