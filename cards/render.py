@@ -1,17 +1,49 @@
-"""Render a build's dataset card (README.md) from its data, stats and recipe."""
+"""Render a build's dataset card (README.md) from its data, stats and recipe.
+
+``render_card_for_folder(folder, release)`` needs only the folder (recipe.yaml, stats.json, data/,
+candidates/), so any build output can be re-rendered; ``write_card_for_folder`` also writes the
+plots. The card uses nothing but the recipe, the stats and the data: no environment, no tokens.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 from importlib import resources
 
-import yaml
-from jinja2 import Environment
-
 from eax_data import __version__, languages
-from eax_data.pipelines.stats import step_metric
+from eax_data.cards.changelog import changelog, changelog_markdown, flatten
+from eax_data.cards.facts import CardFacts, read_facts
+from eax_data.cards.plots import PLOT_FILES, write_plots
+from eax_data.cards.release_info import ReleaseInfo
 
 TEMPLATE = "dataset_card.md.j2"
+README = "README.md"
+LOCAL_PATH = "PATH/TO/THIS/FOLDER"
+PARAMETER_SECTIONS = ("sampling", "pairs", "filters", "prompt", "generator", "scorer")
+HIDDEN_PARAMETERS = {"prompt.generation", "generator.endpoint_url", "generator.api_key_env"}
+
+DROP_REASONS = {
+    "malformed_json": "corpus line that is not valid JSON",
+    "missing_field": "corpus row without a field its kind needs",
+    "unknown_language": "corpus row with an unknown language code",
+    "no_english_side": "corpus row without an English side",
+    "empty_text": "corpus row with an empty text",
+    "duplicate_source": "source sentence seen before in the same language (no new tasks)",
+    "empty": "empty candidate",
+    "copy_of_source": "candidate copies the source x",
+    "copy_of_reference": "candidate copies the English anchor e",
+    "length_ratio": "candidate/source length ratio outside `filters.length_ratio`",
+    "duplicate": "candidate repeats another candidate of its task",
+    "wrong_language": "language ID: candidate not in the target language",
+    "low_language_score": "language-ID probability below `filters.language_id.min_score`",
+    "single_candidate": "task with one candidate left: no pair",
+    "no_pair": "no candidate beat the lowest one by the pair rule (`pairs.min_margin`, ...)",
+    "direction_cap": "pair beyond `pairs.max_per_direction`",
+    "task_without_candidates": "task whose every candidate was filtered out",
+}
+
+__all__ = ["ReleaseInfo", "counts_matrix", "render_card", "render_card_for_folder", "write_card", "write_card_for_folder"]
 
 
 def _configs(directions: list[str]) -> list[dict]:
@@ -41,63 +73,132 @@ def counts_matrix(pairs: dict[str, int], codes: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _first_value(out: str, key: str) -> str | None:
-    """A provenance string the build recorded, read back from a candidate file."""
-    import glob
-
-    import pyarrow.parquet as pq
-
-    for path in sorted(glob.glob(os.path.join(out, "candidates", "*.parquet"))):
-        column = pq.read_table(path, columns=[key]).column(key)
-        for value in column.to_pylist():
-            if value:
-                return value
-    return None
-
-
-def render_card(recipe, out: str, result) -> str:
-    pairs = result.pairs_per_direction
-    directions = sorted(pairs)
-    total_tasks = sum(step_metric(result.stats.get("tasks", {}), "tasks_").values())
-    license_id = recipe.license or recipe.corpus.license
-    front = {
-        "language": [c for c in recipe.languages],
-        "license": license_id or "other",
-        "task_categories": ["translation"],
-        "tags": ["eax", "x2x", "preference", "dpo", "machine-translation"],
-        "pretty_name": recipe.name,
-        "size_categories": [_size_category(result.total_pairs)],
-        "configs": _configs(directions),
-    }
-    template = resources.files("eax_data.cards").joinpath("templates", TEMPLATE).read_text(encoding="utf-8")
-    env = Environment(keep_trailing_newline=True, autoescape=False)
-    return env.from_string(template).render(
-        front_matter=yaml.safe_dump(front, sort_keys=False, allow_unicode=True),
-        name=recipe.name,
-        tool_version=__version__,
-        total_pairs=result.total_pairs,
-        n_directions=len([d for d in directions if pairs[d]]),
-        total_tasks=total_tasks,
-        matrix=counts_matrix(pairs, list(recipe.languages)),
-        example_config=directions[0] if directions else "all",
-        recipe=recipe,
-        license=license_id,
-        generator=_first_value(out, "generator") or recipe.generator.model,
-        scorer=_first_value(out, "scorer") or recipe.scorer.kind,
-        fingerprint=recipe.fingerprint(),
-        drops=result.drops,
-    )
-
-
-def write_card(recipe, out: str, result) -> str:
-    path = os.path.join(out, "README.md")
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(render_card(recipe, out, result))
-    return path
+_SIZES = ("n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n<100M", "100M<n<1B", "1B<n<10B", "10B<n<100B", "100B<n<1T")
 
 
 def _size_category(n: int) -> str:
-    for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
-        if n < limit:
+    """The Hub's ``size_categories`` label of ``n`` rows."""
+    for power, label in enumerate(_SIZES, start=3):
+        if n < 10**power:
             return label
-    return "n>1M"
+    return "n>1T"
+
+
+def _card_data(facts: CardFacts):
+    from huggingface_hub import DatasetCardData
+
+    codes = list(facts.recipe.languages)
+    if languages.ENGLISH not in codes:
+        codes.append(languages.ENGLISH)  # the English anchor (ref_text) is part of every row
+    return DatasetCardData(
+        language=codes,
+        license=facts.license or "other",
+        task_categories=["translation"],
+        multilinguality=["translation"],
+        annotations_creators=["machine-generated"],
+        language_creators=["found", "machine-generated"],
+        pretty_name=facts.recipe.name,
+        size_categories=[_size_category(facts.total_pairs)],
+        tags=["eax", "x2x", "preference", "dpo", "machine-translation"],
+        configs=_configs(facts.directions),
+    )
+
+
+def _cell(value) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return "`" + text.replace("`", "'").replace("|", "\\|").replace("\n", "\\n") + "`"
+
+
+def _parameters(facts: CardFacts) -> list[tuple[str, str]]:
+    plain = facts.recipe.to_dict()
+    flat = flatten({section: plain[section] for section in PARAMETER_SECTIONS})
+    return [(key, _cell(value)) for key, value in flat.items() if key not in HIDDEN_PARAMETERS]
+
+
+def _mean(values) -> str:
+    import numpy as np
+
+    finite = values[np.isfinite(values)]
+    return f"{finite.mean():.4f}" if len(finite) else "–"
+
+
+def _direction_rows(facts: CardFacts) -> list[list[str]]:
+    rows = []
+    for name in facts.directions:
+        tasks, pairs = facts.tasks.get(name), facts.pairs[name]
+        ratio = f"{pairs / tasks:.2f}" if tasks else "–"
+        scores = facts.scores.get(name)
+        means = [_mean(getattr(scores, c)) for c in ("chosen", "rejected", "margin")] if scores else ["–"] * 3
+        rows.append([name, str(tasks) if tasks is not None else "–", str(pairs), ratio, *means])
+    return rows
+
+
+def _example_config(facts: CardFacts) -> str:
+    filled = [d for d in facts.directions if facts.pairs[d]]
+    return filled[0] if filled else "all"
+
+
+def _render(facts: CardFacts, release: ReleaseInfo | None, current_dir: str) -> str:
+    from huggingface_hub import DatasetCard
+
+    log = None
+    if release is not None and release.previous_dir:
+        log = changelog_markdown(changelog(release.previous_dir, current_dir), release.previous_revision, release.revision)
+    template = resources.files("eax_data.cards").joinpath("templates", TEMPLATE).read_text(encoding="utf-8")
+    card = DatasetCard.from_template(
+        _card_data(facts),
+        template_str=template,
+        name=facts.recipe.name,
+        tool_version=__version__,
+        total_pairs=facts.total_pairs,
+        n_directions=len([d for d in facts.directions if facts.pairs[d]]),
+        total_tasks=sum(facts.tasks.values()),
+        matrix=counts_matrix(facts.pairs, list(facts.recipe.languages)),
+        direction_rows=_direction_rows(facts),
+        directions=facts.directions,
+        plots=list(PLOT_FILES) if facts.total_pairs else [],
+        load_path=release.repo_id if release else LOCAL_PATH,
+        load_revision=f', revision="{release.revision}"' if release else "",
+        example_config=_example_config(facts),
+        recipe=facts.recipe,
+        license_id=facts.license,
+        generators=facts.generators,
+        scorers=facts.scorers,
+        parameters=_parameters(facts),
+        fingerprint=facts.fingerprint,
+        drops=[(reason, count, DROP_REASONS.get(reason, "")) for reason, count in facts.drops.items()],
+        release=release,
+        changelog=log,
+    )
+    return str(card).rstrip("\n") + "\n"
+
+
+def render_card_for_folder(folder: str, release: ReleaseInfo | None = None) -> str:
+    """The README.md text of a build folder (plots are linked, not written: see write_card_for_folder)."""
+    return _render(read_facts(folder), release, folder)
+
+
+def write_card_for_folder(folder: str, release: ReleaseInfo | None = None) -> str:
+    """Write ``assets/*.png`` and ``README.md`` into a build folder; returns the README path."""
+    facts = read_facts(folder)
+    write_plots(folder, facts.scores)
+    return _write(folder, _render(facts, release, folder))
+
+
+def render_card(recipe, out: str, result) -> str:
+    """The card of a build that just finished (``result`` is its BuildResult)."""
+    return _render(read_facts(out, recipe, result), None, out)
+
+
+def write_card(recipe, out: str, result) -> str:
+    """Plots and README.md for pipelines/build.finish; same card as ``write_card_for_folder(out)``."""
+    facts = read_facts(out, recipe, result)
+    write_plots(out, facts.scores)
+    return _write(out, _render(facts, None, out))
+
+
+def _write(folder: str, text: str) -> str:
+    path = os.path.join(folder, README)
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+    return path

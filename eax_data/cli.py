@@ -29,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     pairs.add_argument("--percentile-scaling", action=argparse.BooleanOptionalAction, default=None)
     pairs.add_argument("--max-per-direction", type=int)
 
+    card = commands.add_parser("card", help="re-render a build folder's dataset card (README.md + assets/) from its data")
+    card.add_argument("folder")
+
     check = commands.add_parser("check", help="validate a recipe and its pipeline without running anything")
     check.add_argument("recipe", nargs="?")
     return parser
@@ -86,6 +89,13 @@ def _pairs(args) -> int:
     return 0
 
 
+def _card(args) -> int:
+    from eax_data.cards.render import write_card_for_folder
+
+    print(f"card written: {write_card_for_folder(args.folder)}")
+    return 0
+
+
 def _check(args) -> int:
     import tempfile
 
@@ -108,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     from eax_data.pipelines.build import BuildError
     from eax_data.recipe import RecipeError
 
-    handlers = {"build": _build, "pairs": _pairs, "check": _check}
+    handlers = {"build": _build, "pairs": _pairs, "card": _card, "check": _check}
     try:
         return handlers[args.command](args)
     except (RecipeError, CorpusError, GenerationError, BuildError, FileNotFoundError) as err:

@@ -34,13 +34,15 @@ def test_counts_matrix_follows_the_language_order_and_ignores_other_directions()
 
 
 def test_size_category():
-    assert [_size_category(n) for n in (0, 999, 1_000, 50_000, 999_999, 1_000_000)] == [
+    assert [_size_category(n) for n in (0, 999, 1_000, 50_000, 999_999, 1_000_000, 250_000_000, 10**13)] == [
         "n<1K",
         "n<1K",
         "1K<n<10K",
         "10K<n<100K",
         "100K<n<1M",
-        "n>1M",
+        "1M<n<10M",
+        "100M<n<1B",
+        "n>1T",
     ]
 
 
@@ -51,13 +53,13 @@ def test_render_card_front_matter_matrix_and_drops(tmp_path):
     card = render_card(recipe, str(tmp_path), result)
     assert card.startswith("---\n")
     front = yaml.safe_load(card.split("---\n")[1])
-    assert front["language"] == ["de", "fr", "es", "zh"]
+    assert front["language"] == ["de", "fr", "es", "zh", "en"]  # English: the anchor column
     assert front["license"] == "cc0-1.0"
     assert front["size_categories"] == ["n<1K"]
     configs = {c["config_name"]: c["data_files"][0]["path"] for c in front["configs"]}
     assert configs == {"all": "data/*/*.parquet", "de-fr": "data/de-fr/*.parquet", "de-zh": "data/de-zh/*.parquet", "zh-fr": "data/zh-fr/*.parquet"}
     assert "**5 pairs** in **2 directions** from 30 tasks." in card
     assert counts_matrix(result.pairs_per_direction, list(recipe.languages)) in card
-    assert "| off_target | 7 |\n| empty | 2 |" in card
+    assert "| off_target | 7 |  |\n| empty | 2 | empty candidate |" in card
     assert f"`{recipe.fingerprint()}`" in card
     assert "`smollm2-135m` (transformers)" in card  # no candidates on disk: falls back to the recipe

@@ -1,0 +1,156 @@
+"""Everything a card says, read back from a build folder.
+
+A build folder holds ``recipe.yaml``, ``stats.json``, ``data/<src>-<trg>/*.parquet`` and
+``candidates/*.parquet``; these are enough to render its card again (``python -m eax_data card DIR``),
+with no BuildResult and no access to the model, the corpus or the environment.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from eax_data.pipelines.stats import step_metric
+from eax_data.recipe import Recipe, load_recipe
+from eax_data.schema import GENERATOR, SCORER, TRG_LANG
+
+RECIPE_FILE = "recipe.yaml"
+STATS_FILE = "stats.json"
+DATA = "data"
+CANDIDATES = "candidates"
+SCORE_COLUMNS = ("chosen_score", "rejected_score", "margin")
+
+
+@dataclass
+class DirectionScores:
+    """The score columns of one direction's pairs."""
+
+    trg_lang: str
+    chosen: np.ndarray
+    rejected: np.ndarray
+    margin: np.ndarray
+
+    @property
+    def rows(self) -> int:
+        return len(self.margin)
+
+
+@dataclass
+class CardFacts:
+    recipe: Recipe
+    pairs: dict[str, int]  # direction -> pair rows
+    drops: dict[str, int]  # reason -> dropped candidates/tasks
+    tasks: dict[str, int]  # direction -> x2x tasks
+    fingerprint: str  # the recipe hash the data was built with
+    generators: list[str]  # generator ids recorded in the rows (model + revision / file hash)
+    scorers: list[str]  # scorer ids recorded in the rows (model + version / hash)
+    scores: dict[str, DirectionScores] = field(default_factory=dict)
+
+    @property
+    def total_pairs(self) -> int:
+        return sum(self.pairs.values())
+
+    @property
+    def directions(self) -> list[str]:
+        return sorted(self.pairs)
+
+    @property
+    def license(self) -> str | None:
+        return self.recipe.license or self.recipe.corpus.license
+
+
+def data_files(folder: str) -> dict[str, list[str]]:
+    """``{direction: sorted parquet files}`` under ``data/``."""
+    found: dict[str, list[str]] = {}
+    for sub in sorted(glob.glob(os.path.join(folder, DATA, "*"))):
+        if os.path.isdir(sub):
+            found[os.path.basename(sub)] = sorted(glob.glob(os.path.join(sub, "*.parquet")))
+    return found
+
+
+def read_scores(folder: str) -> dict[str, DirectionScores]:
+    """Score columns of every direction's pairs (no texts are read; nulls become NaN)."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    scores = {}
+    for name, paths in data_files(folder).items():
+        columns: dict[str, list[np.ndarray]] = {c: [] for c in SCORE_COLUMNS}
+        targets: set[str] = set()
+        for path in paths:
+            table = pq.read_table(path, columns=[TRG_LANG, *SCORE_COLUMNS])
+            for column in SCORE_COLUMNS:
+                values = table.column(column).cast("float64").fill_null(float("nan"))
+                columns[column].append(values.to_numpy())
+            targets.update(t for t in pc.unique(table.column(TRG_LANG)).to_pylist() if t)
+        arrays = {c: np.concatenate(columns[c]) if columns[c] else np.zeros(0) for c in SCORE_COLUMNS}
+        trg = sorted(targets)[0] if targets else name.split("-")[-1]
+        scores[name] = DirectionScores(trg, arrays["chosen_score"], arrays["rejected_score"], arrays["margin"])
+    return scores
+
+
+def distinct_values(paths: list[str], column: str) -> list[str]:
+    """Sorted distinct non-empty values of a string column over parquet files."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    values: set[str] = set()
+    for path in paths:
+        if column not in pq.read_schema(path).names:
+            continue
+        values.update(v for v in pc.unique(pq.read_table(path, columns=[column]).column(column)).to_pylist() if v)
+    return sorted(values)
+
+
+def _provenance(folder: str, column: str) -> list[str]:
+    pair_files = [p for paths in data_files(folder).values() for p in paths]
+    found = distinct_values(pair_files, column)
+    if not found:
+        found = distinct_values(sorted(glob.glob(os.path.join(folder, CANDIDATES, "*.parquet"))), column)
+    return found
+
+
+def read_stats(folder: str) -> dict:
+    path = os.path.join(folder, STATS_FILE)
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def read_facts(folder: str, recipe: Recipe | None = None, result=None) -> CardFacts:
+    """The facts of a build folder; ``recipe`` and ``result`` (a BuildResult) replace what is on disk."""
+    if recipe is None:
+        path = os.path.join(folder, RECIPE_FILE)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{folder}: no {RECIPE_FILE} here; is this an eax-data build folder?")
+        recipe = load_recipe(path)
+    stats = read_stats(folder)
+    scores = read_scores(folder)
+    if result is not None:
+        pairs, drops, stages = dict(result.pairs_per_direction), dict(result.drops), result.stats or {}
+        fingerprint = recipe.fingerprint()
+    else:
+        pairs = {name: s.rows for name, s in scores.items()}
+        drops = dict(stats.get("drops", {}))
+        stages = stats.get("stages", {})
+        fingerprint = stats.get("recipe_fingerprint") or recipe.fingerprint()
+    generators = _provenance(folder, GENERATOR)
+    if not generators:
+        model = recipe.generator.model + (f"@{recipe.generator.revision}" if recipe.generator.revision else "")
+        generators = [model + (f" ({recipe.generator.gguf_file})" if recipe.generator.gguf_file else "")]
+    scorers = _provenance(folder, SCORER) or [f"{recipe.scorer.kind}:{recipe.scorer.model}"]
+    return CardFacts(
+        recipe=recipe,
+        pairs=pairs,
+        drops=drops,
+        tasks=step_metric(stages.get("tasks", {}), "tasks_"),
+        fingerprint=fingerprint,
+        generators=generators,
+        scorers=scorers,
+        scores=scores,
+    )
