@@ -112,8 +112,8 @@ def changelog_markdown(log: dict, previous_version: str | None = None, version: 
     total = log["total"]
     if any(total[k] for k in ("added", "removed", "changed")):
         lines.append(
-            f"Rows from {before} to {after}: **{_count('added', total['added'])}** added, "
-            f"**{_count('removed', total['removed'])}** removed, "
+            f"Rows from {before} to {after}: **{total['added']}** added, "
+            f"**{total['removed']}** removed, "
             f"**{total['changed']}** changed (same task, new chosen/rejected), {total['unchanged']} unchanged."
         )
     else:

@@ -29,6 +29,21 @@ def _parser() -> argparse.ArgumentParser:
     pairs.add_argument("--percentile-scaling", action=argparse.BooleanOptionalAction, default=None)
     pairs.add_argument("--max-per-direction", type=int)
 
+    publish = commands.add_parser("publish", help="release a build folder as ORG/NAME vX.Y.Z (local store, or the Hub with --hub)")
+    publish.add_argument("folder")
+    publish.add_argument("--repo", required=True, help="ORG/NAME")
+    publish.add_argument("--version", required=True, help="X.Y.Z")
+    publish.add_argument("--hub", action="store_true", help="publish to the Hugging Face Hub (token: HF_TOKEN or `hf auth login`)")
+    publish.add_argument("--private", action="store_true")
+    publish.add_argument("--message", help="commit message")
+    publish.add_argument("--store", help="local store folder (default: $EAX_DATA_STORE or the user cache)")
+
+    pull = commands.add_parser("pull", help="download a release: ORG/NAME[@vX.Y.Z]")
+    pull.add_argument("spec")
+    pull.add_argument("--output", "-o")
+    pull.add_argument("--hub", action="store_true")
+    pull.add_argument("--store")
+
     card = commands.add_parser("card", help="re-render a build folder's dataset card (README.md + assets/) from its data")
     card.add_argument("folder")
 
@@ -89,6 +104,21 @@ def _pairs(args) -> int:
     return 0
 
 
+def _publish(args) -> int:
+    from eax_data.release import publish
+
+    result = publish(args.folder, args.repo, args.version, hub=args.hub, private=args.private, message=args.message, store=args.store)
+    print(result)
+    return 0
+
+
+def _pull(args) -> int:
+    from eax_data.release import pull
+
+    print(f"pulled to {pull(args.spec, args.output, hub=args.hub, store=args.store)}")
+    return 0
+
+
 def _card(args) -> int:
     from eax_data.cards.render import write_card_for_folder
 
@@ -118,10 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     from eax_data.pipelines.build import BuildError
     from eax_data.recipe import RecipeError
 
-    handlers = {"build": _build, "pairs": _pairs, "card": _card, "check": _check}
+    from eax_data.release import ReleaseError
+
+    handlers = {"build": _build, "pairs": _pairs, "publish": _publish, "pull": _pull, "card": _card, "check": _check}
     try:
         return handlers[args.command](args)
-    except (RecipeError, CorpusError, GenerationError, BuildError, FileNotFoundError) as err:
+    except (RecipeError, CorpusError, GenerationError, BuildError, ReleaseError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 
