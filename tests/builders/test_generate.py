@@ -130,3 +130,21 @@ def test_endpoint_missing_key_env_is_a_clear_error(monkeypatch):
     config = GeneratorConfig(backend="endpoint", endpoint_url="http://127.0.0.1:9", api_key_env="EAX_MISSING_KEY")
     with pytest.raises(GenerationError, match="EAX_MISSING_KEY"):
         EndpointBackend(config)
+
+
+def test_each_prompt_is_prefilled_once_and_its_cache_shared_by_the_n_samples(tiny_model_dir):
+    backend = make_backend(GeneratorConfig(backend="transformers", model=tiny_model_dir, batch_size=4))
+    seen = []
+    forward = backend.model.forward
+
+    def recording_forward(*args, **kwargs):
+        seen.append(tuple(kwargs["input_ids"].shape))
+        return forward(*args, **kwargs)
+
+    backend.model.forward = recording_forward
+    prompts = ["Translate: eins", "Translate: zwei zwei"]
+    out = backend.generate(prompts, SamplingConfig(n=3, max_new_tokens=4), seeds=[1, 2])
+    assert [len(samples) for samples in out] == [3, 3]
+    prefill, first_step = seen[0], seen[1]
+    assert prefill[0] == 2 and prefill[1] > 4  # two prompts, prefilled once each (not 2 x 3 copies)
+    assert first_step == (6, 1)  # generation starts from the cached prompt: one new token per sample
