@@ -89,8 +89,7 @@ class TransformersBackend(GenerationBackend):
             output = self.model.generate(
                 input_ids=ids.repeat_interleave(n, 0),
                 attention_mask=mask.repeat_interleave(n, 0),
-                # transformers 5 warns that this is deprecated in favour of `cache`, but `cache=` is
-                # not used by generate yet (measured 2x slower: the prompt is prefilled again).
+                # the name both transformers 4.x and 5.x accept (5.x also takes `cache=` and warns here)
                 past_key_values=cache,
                 **kwargs,
             )
