@@ -55,13 +55,20 @@ class CopyFilter(BaseFilter):
     reads = (SRC_TEXT, REF_TEXT)
     writes = ()
 
+    def __init__(self, exclusion_writer: DiskWriter | None = None):
+        super().__init__(exclusion_writer)
+        self._task_texts: tuple = (None, None, "", "")  # (source, anchor, normalised source, normalised anchor)
+
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         candidate = normalize_for_comparison(doc.text)
         if not candidate:
             return True  # emptiness is EmptyCandidateFilter's call
-        if candidate == normalize_for_comparison(doc.metadata[SRC_TEXT] or ""):
+        source, anchor = doc.metadata[SRC_TEXT] or "", doc.metadata[REF_TEXT] or ""
+        if self._task_texts[:2] != (source, anchor):  # the N candidates of a task share both
+            self._task_texts = (source, anchor, normalize_for_comparison(source), normalize_for_comparison(anchor))
+        if candidate == self._task_texts[2]:
             return False, "copy_of_source"
-        if candidate == normalize_for_comparison(doc.metadata[REF_TEXT] or ""):
+        if candidate == self._task_texts[3]:
             return False, "copy_of_reference"
         return True
 
@@ -84,19 +91,19 @@ _SCRIPT_WEIGHTS: tuple[tuple[int, int, float], ...] = (
 )
 
 
-def _char_weight(char: str) -> float:
-    point = ord(char)
-    if point < 0x1100:
-        return 1.0
-    for low, high, weight in _SCRIPT_WEIGHTS:
-        if low <= point <= high:
-            return weight
-    return 1.0
+def _character_class(weight: float) -> re.Pattern:
+    ranges = "".join(f"{chr(low)}-{chr(high)}" for low, high, w in _SCRIPT_WEIGHTS if w == weight)
+    return re.compile(f"[{ranges}]")
+
+
+# One regex per weight: the C regex engine counts wide characters, no Python loop per character.
+_WEIGHT_CLASSES = tuple((weight - 1.0, _character_class(weight)) for weight in sorted({w for _, _, w in _SCRIPT_WEIGHTS}))
 
 
 def weighted_length(text: str) -> float:
     """Length in Latin-character equivalents: whitespace runs count once, CJK/Hangul per ``_SCRIPT_WEIGHTS``."""
-    return sum(_char_weight(char) for char in _WHITESPACE.sub(" ", text).strip())
+    text = _WHITESPACE.sub(" ", text).strip()
+    return len(text) + sum(extra * len(pattern.findall(text)) for extra, pattern in _WEIGHT_CLASSES)
 
 
 class LengthRatioFilter(BaseFilter):
@@ -119,9 +126,13 @@ class LengthRatioFilter(BaseFilter):
             raise ValueError(f"length ratio needs 0 < min_ratio < max_ratio, got {min_ratio}, {max_ratio}")
         self.min_ratio = min_ratio
         self.max_ratio = max_ratio
+        self._anchor_cache: tuple[str | None, float] = (None, 0.0)
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
-        anchor = weighted_length(doc.metadata[REF_TEXT] or "")
+        anchor_text = doc.metadata[REF_TEXT] or ""
+        if self._anchor_cache[0] != anchor_text:  # the N candidates of a task share one anchor
+            self._anchor_cache = (anchor_text, weighted_length(anchor_text))
+        anchor = self._anchor_cache[1]
         if anchor == 0:
             return True
         ratio = weighted_length(doc.text) / anchor

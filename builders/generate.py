@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections import Counter
 from collections.abc import Callable
 
 from datatrove.data import Document, DocumentsPipeline
@@ -153,8 +154,9 @@ class GenerateCandidates(PipelineStep):
                     self.stat_update("candidates_generated", value=len(rows))
                 done_tasks += len(tasks)
                 self._log_progress(rank, done_tasks, generated_tasks, started)
+                for reason, count in Counter(row["metadata"].get(FINISH_REASON) for row in rows).items():
+                    self.stat_update(f"finish_{reason}", value=count)
                 for row in rows:
-                    self.stat_update(f"finish_{row['metadata'].get(FINISH_REASON)}")
                     yield Document(text=row["text"], id=row["id"], metadata=row["metadata"])
         finally:
             if self._backend is not None:
