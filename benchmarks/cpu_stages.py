@@ -521,22 +521,27 @@ def print_report(results: list[dict]) -> None:
         for stage in (*STAGES, "total"):
             r = fig["total"] if stage == "total" else s[stage]
             sec = r["seconds"]
-            print(f"{str(fig['scale']) + 'x':>5} {stage:<11} {sec:>9.1f} {r['cpu_seconds']:>9.1f} {rows / sec:>9,.0f} {tasks / sec:>9,.0f} "
+            print(f"{str(fig['scale']) + 'x':>5} {stage:<11} {sec:>9.1f} {r.get('cpu_seconds', float('nan')):>9.1f} {rows / sec:>9,.0f} {tasks / sec:>9,.0f} "
                   f"{cands / sec:>9,.0f} {r['peak_rss_mib']:>12.0f}")
         t = fig["total"]
         print(f"      {rows:,} rows -> {tasks:,} tasks -> {cands:,} candidates ({t['kept_candidates']:,} kept) "
               f"-> {t['pairs']:,} pairs; generator={fig['generator']}, disk peak ~{fig['disk_peak_gib']} GiB")
-    by_scale = {fig["scale"]: fig for fig in results}
-    if 1 in by_scale and len(by_scale) > 1:
+    groups: dict[tuple, dict] = {}
+    for fig in results:  # ratios only between runs of the same setup
+        groups.setdefault((fig["candidates_per_task"], fig["generator"]), {})[fig["scale"]] = fig
+    for (candidates, generator), by_scale in groups.items():
+        if 1 not in by_scale:
+            continue
         base = by_scale[1]
         for scale, fig in sorted(by_scale.items()):
             if scale == 1:
                 continue
-            print(f"\n{scale}x / 1x ratios (input x{fig['rows'] / base['rows']:.0f}):")
+            print(f"\n{scale}x / 1x ratios (input x{fig['rows'] / base['rows']:.0f}, {candidates} candidates per task, generator={generator}):")
             for stage in (*STAGES, "total"):
                 a = base["total"] if stage == "total" else base["stages"][stage]
                 b = fig["total"] if stage == "total" else fig["stages"][stage]
-                print(f"  {stage:<11} time x{b['seconds'] / a['seconds']:.2f}   peak RSS x{b['peak_rss_mib'] / a['peak_rss_mib']:.2f}")
+                print(f"  {stage:<11} time x{b['seconds'] / a['seconds']:.2f}   CPU time x{b['cpu_seconds'] / a['cpu_seconds']:.2f}   "
+                      f"peak RSS x{b['peak_rss_mib'] / a['peak_rss_mib']:.2f}")
 
 
 def main(argv=None) -> None:
@@ -551,6 +556,7 @@ def main(argv=None) -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders (and checkpoints)")
     parser.add_argument("--profile", metavar="DIR", help="write a cProfile dump per stage into DIR")
     parser.add_argument("--json", metavar="PATH", help="write the figures as JSON")
+    parser.add_argument("--from-json", metavar="PATH", nargs="+", help="print the table of earlier --json files; run nothing")
     parser.add_argument("--_child", choices=("corpus", *STAGES), help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -561,6 +567,9 @@ def main(argv=None) -> None:
         print(RESULT_PREFIX + json.dumps(run_child(args)), flush=True)
         return
 
+    if args.from_json:
+        print_report([fig for path in args.from_json for fig in json.loads(Path(path).read_text())["results"]])
+        return
     results = [run_scale(args, scale) for scale in sorted(set(args.scale))]
     print_report(results)
     if args.json:
