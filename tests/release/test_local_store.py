@@ -48,10 +48,12 @@ def test_publish_two_versions_and_pull_them_back(build, tmp_path, monkeypatch):
     tree = set(git(repo, "ls-tree", "-r", "--name-only", "v1.1.0").split())
     assert tree == set(publishable_files(repo)) and "README.md" in tree
     assert not any(p.startswith(("tasks/", "logs/", "checkpoints/")) for p in tree)
-    if card_renderer() is not None:  # the card was rendered for this release, in the staging copy
-        card = git(repo, "show", "v1.1.0:README.md")
-        assert "v1.1.0" in card and "v1.0.0" in card and card != (build / "README.md").read_text()
-        assert "assets/" in " ".join(tree)
+    # the card was rendered for this release, in the staging copy, with a changelog against v1.0.0
+    card = git(repo, "show", "v1.1.0:README.md")
+    assert "v1.1.0" in card and "v1.0.0" in card and card != (build / "README.md").read_text()
+    assert "assets/" in " ".join(tree)
+    assert "| de-fr | 3 | 5 | +2 | 0 |" in card and "| fr-de | 2 | 1 | 0 | -1 |" in card
+    assert "First release" in git(repo, "show", "v1.0.0:README.md")
 
     out1 = pull(f"{REPO}@v1.0.0", tmp_path / "pulled-1", store=store)
     monkeypatch.chdir(tmp_path)
