@@ -9,7 +9,7 @@ import pytest
 from release_folders import files, make_build, snapshot, write_direction
 
 from eax_data.release import ReleaseError, load, publish, pull
-from eax_data.release.tree import card_renderer, publishable_files
+from eax_data.release.tree import publishable_files
 
 REPO = "acme/eax-test"
 DATA_PREFIXES = ("data/", "candidates/", "excluded/")
