@@ -37,6 +37,9 @@ from eax_data.schema import (
 )
 
 
+PROGRESS_EVERY_S = 20.0
+
+
 class CheckpointMismatchError(RuntimeError):
     pass
 
@@ -66,6 +69,7 @@ class GenerateCandidates(PipelineStep):
         self.chunk_size = chunk_size
         self.total_tasks = total_tasks
         self._backend: GenerationBackend | None = None
+        self._last_progress = float("-inf")
 
     # -- checkpoints ----------------------------------------------------------------------------
 
@@ -164,7 +168,13 @@ class GenerateCandidates(PipelineStep):
                 self._backend = None
 
     def _log_progress(self, rank: int, done: int, generated: int, started: float) -> None:
-        elapsed = time.monotonic() - started
+        """One line every ``PROGRESS_EVERY_S`` seconds (and at the last task), not one per chunk."""
+        now = time.monotonic()
+        last_task = self.total_tasks is not None and done >= self.total_tasks
+        if now - self._last_progress < PROGRESS_EVERY_S and not last_task:
+            return
+        self._last_progress = now
+        elapsed = now - started
         total = f"/{self.total_tasks}" if self.total_tasks else ""
         rate = generated / elapsed * 60 if elapsed > 0 and generated else 0.0
         eta = ""
