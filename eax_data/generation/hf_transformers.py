@@ -18,6 +18,7 @@ from eax_data.recipe import GeneratorConfig, SamplingConfig
 class TransformersBackend(GenerationBackend):
     def __init__(self, config: GeneratorConfig, chat_template: bool = True):
         import torch
+        import transformers
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.config = config
@@ -37,6 +38,8 @@ class TransformersBackend(GenerationBackend):
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.device = device
+        # generate's prefilled-cache argument: `cache` since transformers 5, `past_key_values` before
+        self._cache_argument = "cache" if int(transformers.__version__.split(".")[0]) >= 5 else "past_key_values"
         self._id = f"{display}@{fingerprint(path, gguf_file, config.revision)}" + (f" ({gguf_file})" if gguf_file else "")
 
     @property
@@ -89,8 +92,7 @@ class TransformersBackend(GenerationBackend):
             output = self.model.generate(
                 input_ids=ids.repeat_interleave(n, 0),
                 attention_mask=mask.repeat_interleave(n, 0),
-                # the name both transformers 4.x and 5.x accept (5.x also takes `cache=` and warns here)
-                past_key_values=cache,
+                **{self._cache_argument: cache},
                 **kwargs,
             )
         new_tokens = output[:, ids.shape[1] :]
