@@ -90,11 +90,6 @@ def content_sha(folder: str | Path) -> str:
     return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
 
 
-def tree_digest(folder: str | Path) -> dict[str, str]:
-    """path -> sha256 of every publishable file: the full tree two releases are compared by."""
-    root = Path(folder)
-    return {rel: file_sha256(root / rel) for rel in publishable_files(root)}
-
 
 def card_renderer():
     """``(write_card_for_folder, ReleaseInfo)`` from the cards package, or None while it lacks them."""
