@@ -470,12 +470,26 @@ def _spawn(args, stage: str, rows: int, workdir: str) -> dict:
     return json.loads(lines[-1].removeprefix(RESULT_PREFIX))
 
 
+def _code_version() -> str | None:
+    """The commit measured ("+dirty": with local changes outside benchmarks/), or None outside a git checkout."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(  # local changes to the measured code, not to the benchmarks
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!benchmarks"], cwd=root, capture_output=True, text=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
 def run_scale(args, scale: int) -> dict:
     rows = args.rows * scale
     base = args.tmp or tempfile.gettempdir()
     workdir = tempfile.mkdtemp(prefix=f"cpu_stages_{rows}_", dir=base)
     print(f"[{scale}x] {rows:,} rows in {workdir}", file=sys.stderr, flush=True)
-    figures = {"scale": scale, "rows": rows, "candidates_per_task": args.candidates, "generator": args.generator, "stages": {}}
+    figures = {"scale": scale, "rows": rows, "candidates_per_task": args.candidates, "generator": args.generator,
+               "code": _code_version(), "stages": {}}
     try:
         for stage in ("corpus", *STAGES):
             figures["stages"][stage] = result = _spawn(args, stage, rows, workdir)
@@ -570,10 +584,12 @@ def main(argv=None) -> None:
     if args.from_json:
         print_report([fig for path in args.from_json for fig in json.loads(Path(path).read_text())["results"]])
         return
-    results = [run_scale(args, scale) for scale in sorted(set(args.scale))]
+    results = []
+    for scale in sorted(set(args.scale)):
+        results.append(run_scale(args, scale))
+        if args.json:  # after every scale, so a long run that is stopped keeps what it measured
+            Path(args.json).write_text(json.dumps({"rows": args.rows, "results": results}, indent=2) + "\n")
     print_report(results)
-    if args.json:
-        Path(args.json).write_text(json.dumps({"rows": args.rows, "results": results}, indent=2) + "\n")
 
 
 if __name__ == "__main__":
