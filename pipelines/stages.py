@@ -1,13 +1,21 @@
-"""The three stages of a build as datatrove pipelines: tasks, candidates, pairs.
+"""The stages of a build as datatrove pipelines.
 
-tasks       corpus -> anchored sentences -> x2x tasks            (one task: global dedup)
-candidates  tasks -> EAxT generation -> filters -> EAxE scoring  (``execution.tasks`` shards)
-pairs       candidates -> pair rule -> data/<src>-<trg>/*.parquet (one task: caps, percentiles)
+tasks       corpus -> anchored sentences -> [leakage guard] -> x2x (or reward) tasks  (one task: dedup)
+pivots      tasks -> greedy en->y pivot references, only when a scorer uses them  (``execution.tasks``)
+candidates  tasks -> EAxT generation -> filters -> generated/                     (``execution.tasks``)
+scores      generated/ -> [pivots] -> scorers through the score cache -> candidates/
+pairs       candidates/ -> pair rule -> data/<src>-<trg>/*.parquet (one task: calibration, balancing)
+
+Generation and scoring are separate stages so a new scorer re-runs scoring only (and on GPUs the
+generator and the scorer never share memory).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -20,15 +28,28 @@ from eax_data.builders.expand import ExpandToX2X
 from eax_data.builders.filters import build_candidate_filters
 from eax_data.builders.generate import GenerateCandidates
 from eax_data.builders.pairs import DIRECTION, BuildPairs
+from eax_data.builders.pivots import PIVOT_TEMPLATE, AttachPivots, PivotRequests, pivot_row
 from eax_data.builders.readers import make_reader
-from eax_data.builders.score import ScoreCandidates
+from eax_data.builders.reward_tasks import RewardTasks
+from eax_data.builders.score import ScoreCandidates, anchor_fields, scorer_slots
 from eax_data.generation.base import make_backend
 from eax_data.pairs import PairRule
-from eax_data.recipe import Recipe
-from eax_data.schema import CANDIDATE_SCHEMA, PAIR_SCHEMA, TASK_FIELDS, candidate_document, candidate_row
-from eax_data.scoring.embedding import make_scorer
+from eax_data.prompts import DIRECT_TEMPLATE
+from eax_data.recipe import Recipe, SamplingConfig
+from eax_data.schema import (
+    CANDIDATE_SCHEMA,
+    PAIR_SCHEMA,
+    PIVOT_TEXT,
+    SCORE,
+    SCORER,
+    SCORES,
+    TASK_FIELDS,
+    candidate_document,
+    candidate_row,
+)
 
-TASKS, CANDIDATES, EXCLUDED, DATA, CHECKPOINTS = "tasks", "candidates", "excluded", "data", "checkpoints"
+TASKS, PIVOTS, GENERATED, CANDIDATES = "tasks", "pivots", "generated", "candidates"
+EXCLUDED, DATA, CHECKPOINTS = "excluded", "data", "checkpoints"
 
 
 def corpus_id(recipe: Recipe) -> str:
@@ -40,24 +61,68 @@ def corpus_id(recipe: Recipe) -> str:
 
 def tasks_pipeline(recipe: Recipe, out: str) -> list:
     reader = make_reader(recipe.corpus.path, recipe.corpus.format, recipe.corpus.split, recipe.corpus.config, recipe.languages)
+    if recipe.mode == "reward_data":
+        expand = RewardTasks(recipe.reward_data.directions, shards=recipe.execution.tasks)
+    else:
+        expand = ExpandToX2X(recipe.languages, shards=recipe.execution.tasks)
     steps = [
         reader,
         AnchorSentences(recipe.corpus.kind, recipe.languages, corpus_id(recipe), limit=recipe.execution.limit),
-        ExpandToX2X(recipe.languages, shards=recipe.execution.tasks),
+        *leakage_steps(recipe),
+        expand,
         JsonlWriter(os.path.join(out, TASKS), output_filename="${shard}.jsonl.gz"),
     ]
     check_fields(steps)
     return steps
 
 
+def leakage_steps(recipe: Recipe) -> list:
+    if not recipe.leakage.testsets:
+        return []
+    from eax_data.builders.leakage import TestSetLeakageGuard
+
+    return [TestSetLeakageGuard(recipe.leakage)]
+
+
+def generation_prompt_template(recipe: Recipe) -> str:
+    """EAxT in x2x builds; the direct prompt in reward_data builds (there the reference is the answer)."""
+    return DIRECT_TEMPLATE if recipe.mode == "reward_data" else recipe.prompt.generation
+
+
+def _fingerprint(payload: dict) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def generation_fingerprint(recipe: Recipe) -> str:
     """What makes candidates differ: generator, sampling and the generation prompt."""
-    import hashlib
-    import json
-
     payload = {k: recipe.to_dict()[k] for k in ("generator", "sampling")}
-    payload["prompt"] = {"generation": recipe.prompt.generation, "chat_template": recipe.prompt.chat_template}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+    payload["prompt"] = {"generation": generation_prompt_template(recipe), "chat_template": recipe.prompt.chat_template}
+    return _fingerprint(payload)
+
+
+def pivot_sampling(recipe: Recipe) -> SamplingConfig:
+    """Greedy, one sample."""
+    max_new = recipe.pivot.max_new_tokens or recipe.sampling.max_new_tokens
+    return SamplingConfig(n=1, temperature=0.0, top_p=1.0, max_new_tokens=max_new, seed=recipe.sampling.seed, stop=recipe.sampling.stop)
+
+
+def pivot_fingerprint(recipe: Recipe) -> str:
+    payload = {"generator": recipe.to_dict()["generator"], "sampling": dataclasses.asdict(pivot_sampling(recipe))}
+    payload["prompt"] = {"template": PIVOT_TEMPLATE, "chat_template": recipe.prompt.chat_template}
+    return _fingerprint(payload)
+
+
+def scoring_fingerprint(recipe: Recipe) -> str:
+    """What makes scores differ (besides the candidates): the scorer section and the mode."""
+    return _fingerprint({"scorer": recipe.to_dict()["scorer"], "mode": recipe.mode})
+
+
+def needs_pivots(recipe: Recipe) -> bool:
+    return any(leaf.reference == "pivot" for leaf in recipe.scorer.leaves())
+
+
+def _pivot_adapter(self, document) -> dict:
+    return pivot_row(document)
 
 
 def _candidate_adapter(self, document) -> dict:
@@ -70,24 +135,63 @@ def _excluded_writer(out: str, group: str):
     )
 
 
+def pivots_pipeline(recipe: Recipe, out: str, total_tasks: int | None = None) -> list:
+    steps = [
+        JsonlReader(os.path.join(out, TASKS)),
+        PivotRequests(),
+        GenerateCandidates(
+            backend_factory=functools.partial(make_backend, recipe.generator, recipe.prompt.chat_template),
+            sampling=pivot_sampling(recipe),
+            prompt_template=PIVOT_TEMPLATE,
+            checkpoint_dir=os.path.join(out, CHECKPOINTS, PIVOTS),
+            fingerprint=pivot_fingerprint(recipe),
+            chunk_size=recipe.execution.chunk_size,
+            total_tasks=None,
+            label="pivots",
+        ),
+        JsonlWriter(os.path.join(out, PIVOTS), output_filename="${rank}.jsonl.gz", adapter=_pivot_adapter),
+    ]
+    check_fields(steps, provided=TASK_FIELDS)
+    return steps
+
+
 def candidates_pipeline(recipe: Recipe, out: str, total_tasks: int | None = None) -> list:
+    """Generation and filters -> generated/ (unscored candidates)."""
     exclusion = functools.partial(_excluded_writer, out) if recipe.filters.keep_excluded else None
     steps = [
         JsonlReader(os.path.join(out, TASKS)),
         GenerateCandidates(
             backend_factory=functools.partial(make_backend, recipe.generator, recipe.prompt.chat_template),
             sampling=recipe.sampling,
-            prompt_template=recipe.prompt.generation,
+            prompt_template=generation_prompt_template(recipe),
             checkpoint_dir=os.path.join(out, CHECKPOINTS),
             fingerprint=generation_fingerprint(recipe),
             chunk_size=recipe.execution.chunk_size,
             total_tasks=total_tasks if recipe.execution.tasks == 1 else None,
         ),
         *build_candidate_filters(recipe.filters, exclusion),
-        ScoreCandidates(make_scorer(recipe.scorer), batch_size=recipe.scorer.batch_size),
-        ParquetWriter(os.path.join(out, CANDIDATES), output_filename="${rank}.parquet", schema=CANDIDATE_SCHEMA, adapter=_candidate_adapter),
+        ParquetWriter(os.path.join(out, GENERATED), output_filename="${rank}.parquet", schema=CANDIDATE_SCHEMA, adapter=_candidate_adapter),
     ]
     check_fields(steps, provided=TASK_FIELDS)
+    return steps
+
+
+def scores_pipeline(recipe: Recipe, out: str, cache_path: str | None = None) -> list:
+    """generated/ -> scores (cached) -> candidates/."""
+    anchor_field, anchor_lang_field = anchor_fields(recipe.mode)
+    steps = [
+        ParquetReader(os.path.join(out, GENERATED), adapter=_candidate_reader_adapter),
+        *([AttachPivots(os.path.join(out, PIVOTS))] if needs_pivots(recipe) else []),
+        ScoreCandidates(
+            scorer_slots(recipe.scorer),
+            batch_size=recipe.scorer.batch_size,
+            anchor_field=anchor_field,
+            anchor_lang_field=anchor_lang_field,
+            cache_path=cache_path,
+        ),
+        ParquetWriter(os.path.join(out, CANDIDATES), output_filename="${rank}.parquet", schema=CANDIDATE_SCHEMA, adapter=_candidate_adapter),
+    ]
+    check_fields(steps, provided=[*TASK_FIELDS, *(n for n in CANDIDATE_SCHEMA.names if n not in (PIVOT_TEXT, SCORES, SCORE, SCORER))])
     return steps
 
 
@@ -100,7 +204,7 @@ def _pair_adapter(self, document) -> dict:
     return {name: document.metadata.get(name) for name in PAIR_SCHEMA.names}
 
 
-def pairs_pipeline(recipe: Recipe, out: str, percentiles=None) -> list:
+def pairs_pipeline(recipe: Recipe, out: str, percentiles=None, combiner=None) -> list:
     pairs = recipe.pairs
     steps = [
         ParquetReader(os.path.join(out, CANDIDATES), adapter=_candidate_reader_adapter),
@@ -110,6 +214,10 @@ def pairs_pipeline(recipe: Recipe, out: str, percentiles=None) -> list:
             template_seed=recipe.prompt.template_seed,
             percentiles=percentiles,
             max_per_direction=pairs.max_per_direction,
+            combiner=combiner,
+            min_margin_quantile=pairs.min_margin_quantile,
+            direction_temperature=pairs.direction_temperature,
+            total_pairs=pairs.total_pairs,
         ),
         ParquetWriter(out, output_filename=f"{DATA}/${{{DIRECTION}}}/train-${{rank}}.parquet", schema=PAIR_SCHEMA, adapter=_pair_adapter),
     ]

@@ -33,3 +33,18 @@ def tiny_model_dir(tmp_path_factory) -> str:
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     return str(out)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_score_cache(tmp_path_factory):
+    """The test session's own score cache, never the user's (~/.cache/eax-data). Tests that count
+    scorer calls give their recipe a cache folder of their own."""
+    import os
+
+    previous = os.environ.get("EAX_DATA_CACHE")
+    os.environ["EAX_DATA_CACHE"] = str(tmp_path_factory.mktemp("score-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("EAX_DATA_CACHE", None)
+    else:
+        os.environ["EAX_DATA_CACHE"] = previous

@@ -167,7 +167,7 @@ class EmbeddingScorer(Scorer):
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-12)
 
-    def _score(self, anchors, candidates, *, sources, target_langs):
+    def _score(self, anchors, candidates, **_):
         import numpy as np
 
         # Anchors repeat N times per task: embed every distinct (normalised) text once.
@@ -178,10 +178,3 @@ class EmbeddingScorer(Scorer):
         a = vectors[[index[t] for t in norm[: len(anchors)]]]
         c = vectors[[index[t] for t in norm[len(anchors) :]]]
         return np.clip(np.einsum("ij,ij->i", a, c), -1.0, 1.0).tolist()
-
-
-def make_scorer(config) -> Scorer:
-    """The scorer a recipe's ``scorer:`` section (``ScorerConfig``) asks for."""
-    if config.kind == "embedding":
-        return EmbeddingScorer(model=config.model, batch_size=config.batch_size)
-    raise ValueError(f"scorer.kind: {config.kind!r} is not supported (known: 'embedding')")

@@ -73,9 +73,27 @@ def test_tasks_pipeline_passes_its_contract(recipe, tmp_path):
 def test_candidates_pipeline_passes_its_contract(recipe, tmp_path):
     steps = stages.candidates_pipeline(recipe, str(tmp_path))
     fields = check_fields(steps, provided=TASK_FIELDS)
-    assert SCORE in fields
+    assert "finish_reason" in fields and SCORE not in fields  # scoring is its own stage
     with pytest.raises(PipelineContractError):
         check_fields(steps)  # the task fields really are needed
+
+
+def test_scores_pipeline_passes_its_contract(recipe, tmp_path):
+    steps = stages.scores_pipeline(recipe, str(tmp_path))
+    assert {SCORE, "scores"} <= check_fields(steps, provided=CANDIDATE_SCHEMA.names)
+    assert not stages.needs_pivots(recipe)
+
+
+def test_a_pivot_referenced_scorer_gets_the_pivot_step(recipe, tmp_path):
+    chrf = recipe.replace(scorer={"kind": "chrf"})
+    assert chrf.scorer.reference == "pivot" and stages.needs_pivots(chrf)
+    steps = stages.scores_pipeline(chrf, str(tmp_path))
+    assert "pivot_text" in steps[2].reads  # the scorer reads what AttachPivots (steps[1]) writes
+    check_fields(steps, provided=[n for n in CANDIDATE_SCHEMA.names if n != "pivot_text"])
+    with pytest.raises(PipelineContractError, match="pivot_text"):
+        check_fields([steps[0], *steps[2:]], provided=[n for n in CANDIDATE_SCHEMA.names if n != "pivot_text"])
+    pivots = stages.pivots_pipeline(chrf, str(tmp_path))
+    assert check_fields(pivots, provided=TASK_FIELDS)
 
 
 def test_pairs_pipeline_passes_its_contract(recipe, tmp_path):

@@ -84,7 +84,7 @@ def test_resume_after_killed_generation_gives_the_same_rows(built, tiny_model_di
     # Simulate a kill during generation: later chunks, the stage's outputs and its completion marker are gone.
     for chunk in sorted(glob.glob(os.path.join(copy, "checkpoints", "00000", "chunk-*.jsonl")))[2:]:
         os.remove(chunk)
-    for folder in ("candidates", "excluded", "data", os.path.join("logs", "candidates")):
+    for folder in ("generated", "candidates", "excluded", "data", *(os.path.join("logs", s) for s in ("candidates", "scores", "pairs"))):
         shutil.rmtree(os.path.join(copy, folder), ignore_errors=True)
     result = build(recipe, copy)
     assert _pair_rows(copy) == _pair_rows(out)

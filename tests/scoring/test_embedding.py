@@ -11,7 +11,8 @@ import pytest
 from eax_data.recipe import ScorerConfig
 from eax_data.scoring import embedding
 from eax_data.scoring.base import Scorer
-from eax_data.scoring.embedding import EmbeddingScorer, make_scorer
+from eax_data.scoring.embedding import EmbeddingScorer
+from eax_data.scoring.factory import make_scorer
 
 MODELS = ["usem3", "e5"]
 
