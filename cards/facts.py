@@ -49,6 +49,7 @@ class CardFacts:
     generators: list[str]  # generator ids recorded in the rows (model + revision / file hash)
     scorers: list[str]  # scorer ids recorded in the rows (model + version / hash)
     scores: dict[str, DirectionScores] = field(default_factory=dict)
+    proxy_validation: dict | None = None  # card view of proxy_validation.json (see read_proxy_validation)
 
     @property
     def total_pairs(self) -> int:
@@ -153,4 +154,52 @@ def read_facts(folder: str, recipe: Recipe | None = None, result=None) -> CardFa
         generators=generators,
         scorers=scorers,
         scores=scores,
+        proxy_validation=read_proxy_validation(folder, sum(pairs.values()), fingerprint),
     )
+
+
+def _proxy_row(label: str, pairs: dict, candidates: dict) -> list[str]:
+    def ratio(stats: dict) -> str:
+        ci = stats.get("ci95")
+        value = stats.get("accuracy")
+        return "–" if value is None else f"{value:.2f}" + (f" ({ci[0]:.2f}–{ci[1]:.2f})" if ci else "")
+
+    wtl = f"{pairs['wins']} / {pairs['ties']} / {pairs['losses']}"
+    return [label, str(pairs["n"]), wtl, ratio(pairs), str(candidates.get("pairs", 0)), ratio(candidates)]
+
+
+def read_proxy_validation(folder: str, total_pairs: int | None = None, fingerprint: str | None = None) -> dict | None:
+    """Card view of ``proxy_validation.json`` (eax_data.proxy_validation), or None when absent.
+
+    Rows are preformatted: [direction, pairs, win / tie / loss, accuracy (CI), candidate pairs,
+    agreement (CI)]. ``stale`` says so when the pairs or recipe changed after the validation ran.
+    """
+    from eax_data.proxy_validation import VALIDATION_FILE
+
+    path = os.path.join(folder, VALIDATION_FILE)
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+        metrics = data["metrics"]
+        primary = data.get("primary_metric") or next(iter(metrics))
+        view = {"metric": primary, "signature": metrics[primary].get("signature", ""), "others": [], "rows": []}
+        for name, metric in metrics.items():
+            overall = _proxy_row("overall", metric["pairs"]["overall"], metric["candidates"]["overall"])
+            if name == primary:
+                pairs, candidates = metric["pairs"]["directions"], metric["candidates"]["directions"]
+                view["rows"] = [_proxy_row(d, pairs[d], candidates.get(d, {})) for d in sorted(pairs)] + [overall]
+            else:
+                view["others"].append([name, *overall[1:]])
+        view["skipped"] = sum(data["coverage"]["pairs"]["skipped"].values())
+        validated = data["published_pairs"]
+    except (ValueError, KeyError, TypeError, StopIteration) as err:
+        raise ValueError(f"{path}: not a proxy validation result ({type(err).__name__}: {err}); rerun validate-proxy") from None
+    stale = []
+    if total_pairs is not None and validated != total_pairs:
+        stale.append(f"it judged {validated} pairs, the data now has {total_pairs}")
+    if fingerprint and data.get("recipe_fingerprint") not in (None, fingerprint):
+        stale.append("the recipe changed since")
+    view["stale"] = "; ".join(stale) or None
+    return view

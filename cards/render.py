@@ -157,6 +157,7 @@ def _render(facts: CardFacts, release: ReleaseInfo | None, current_dir: str) -> 
         direction_rows=_direction_rows(facts),
         directions=facts.directions,
         plots=list(PLOT_FILES) if facts.total_pairs else [],
+        proxy_validation=facts.proxy_validation,
         load_path=release.repo_id if release else LOCAL_PATH,
         load_revision=f', revision="{release.revision}"' if release else "",
         example_config=_example_config(facts),

@@ -44,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
     pull.add_argument("--hub", action="store_true")
     pull.add_argument("--store")
 
+    proxy = commands.add_parser("validate-proxy", help="check the EAxE choices against the corpus' human x->y translations (multiway corpora)")
+    proxy.add_argument("folder")
+    proxy.add_argument("--metric", action="append", choices=("chrf", "chrf++", "bleu"), help="repeatable; default chrf")
+    proxy.add_argument("--comet", metavar="MODEL", help="also judge with reference-based COMET (needs the COMET environment)")
+    proxy.add_argument("--corpus", help="corpus path, if it moved since the build")
+
     card = commands.add_parser("card", help="re-render a build folder's dataset card (README.md + assets/) from its data")
     card.add_argument("folder")
 
@@ -119,6 +125,26 @@ def _pull(args) -> int:
     return 0
 
 
+def _validate_proxy(args) -> int:
+    from eax_data.cards.render import write_card_for_folder
+    from eax_data.proxy_validation import format_table, validate_proxy, write_validation
+
+    scorers = {}
+    if args.comet:
+        from eax_data.recipe import ScorerConfig
+        from eax_data.scoring.factory import make_scorer
+
+        scorers["comet"] = make_scorer(ScorerConfig(kind="comet", model=args.comet))
+    try:
+        result = validate_proxy(args.folder, metrics=tuple(args.metric or ("chrf",)), scorers=scorers, corpus_path=args.corpus)
+    finally:
+        for scorer in scorers.values():
+            scorer.close()
+    print(format_table(result))
+    print(f"written: {write_validation(args.folder, result)}; card: {write_card_for_folder(args.folder)}")
+    return 0
+
+
 def _card(args) -> int:
     from eax_data.cards.render import write_card_for_folder
 
@@ -150,10 +176,21 @@ def main(argv: list[str] | None = None) -> int:
 
     from eax_data.release import ReleaseError
 
-    handlers = {"build": _build, "pairs": _pairs, "publish": _publish, "pull": _pull, "card": _card, "check": _check}
+    from eax_data.proxy_validation import ProxyValidationError
+    from eax_data.scoring.base import ScorerError
+
+    handlers = {
+        "build": _build,
+        "pairs": _pairs,
+        "publish": _publish,
+        "pull": _pull,
+        "card": _card,
+        "check": _check,
+        "validate-proxy": _validate_proxy,
+    }
     try:
         return handlers[args.command](args)
-    except (RecipeError, CorpusError, GenerationError, BuildError, ReleaseError, FileNotFoundError) as err:
+    except (RecipeError, CorpusError, GenerationError, BuildError, ReleaseError, ProxyValidationError, ScorerError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

@@ -137,6 +137,7 @@ def run_pairs(recipe: Recipe, out: str) -> None:
 def finish(recipe: Recipe, out: str) -> BuildResult:
     """Merge stats, write stats.json and the card, and summarise."""
     from eax_data.cards.render import write_card
+    from eax_data.proxy_validation import refresh_validation
 
     stage_stats = {stage: merge_stage_stats(_log_dir(out, stage)) for stage in STAGES if os.path.isdir(_log_dir(out, stage))}
     drops = drops_by_reason(stage_stats)
@@ -147,6 +148,7 @@ def finish(recipe: Recipe, out: str) -> BuildResult:
     result = BuildResult(out, pairs_per_direction(out), drops, stage_stats)
     with open(os.path.join(out, STATS_FILE), "w", encoding="utf-8") as handle:
         json.dump({"recipe_fingerprint": recipe.fingerprint(), "pairs": result.pairs_per_direction, "drops": result.drops, "stages": stage_stats}, handle, indent=2)
+    refresh_validation(out, recipe)  # multiway corpora: does the proxy agree with the human translations?
     write_card(recipe, out, result)
     return result
 
