@@ -50,6 +50,7 @@ class CardFacts:
     scorers: list[str]  # scorer ids recorded in the rows (model + version / hash)
     scores: dict[str, DirectionScores] = field(default_factory=dict)
     proxy_validation: dict | None = None  # card view of proxy_validation.json (see read_proxy_validation)
+    pairs_before_selection: dict[str, int] = field(default_factory=dict)  # before margin quantile / balancing
 
     @property
     def total_pairs(self) -> int:
@@ -155,6 +156,7 @@ def read_facts(folder: str, recipe: Recipe | None = None, result=None) -> CardFa
         scorers=scorers,
         scores=scores,
         proxy_validation=read_proxy_validation(folder, sum(pairs.values()), fingerprint),
+        pairs_before_selection=step_metric(stages.get("pairs", {}), "pairs_before_selection_"),
     )
 
 

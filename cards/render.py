@@ -12,6 +12,7 @@ import os
 from importlib import resources
 
 from eax_data import __version__, languages
+from eax_data.prompts import generation_template
 from eax_data.cards.changelog import changelog, changelog_markdown, flatten
 from eax_data.cards.facts import CardFacts, read_facts
 from eax_data.cards.plots import PLOT_FILES, write_plots
@@ -20,7 +21,7 @@ from eax_data.cards.release_info import ReleaseInfo
 TEMPLATE = "dataset_card.md.j2"
 README = "README.md"
 LOCAL_PATH = "PATH/TO/THIS/FOLDER"
-PARAMETER_SECTIONS = ("sampling", "pairs", "filters", "prompt", "generator", "scorer")
+PARAMETER_SECTIONS = ("mode", "sampling", "pairs", "filters", "prompt", "generator", "scorer", "pivot", "leakage")
 HIDDEN_PARAMETERS = {"prompt.generation", "generator.endpoint_url", "generator.api_key_env"}
 
 DROP_REASONS = {
@@ -52,9 +53,15 @@ def _configs(directions: list[str]) -> list[dict]:
     return configs
 
 
+def matrix_languages(recipe) -> list[str]:
+    """Axis of the counts matrix: the non-English languages (x2x), plus English (reward_data)."""
+    codes = [c for c in recipe.languages if c != languages.ENGLISH]
+    return [languages.ENGLISH, *codes] if recipe.mode == "reward_data" else codes
+
+
 def counts_matrix(pairs: dict[str, int], codes: list[str]) -> str:
-    """Markdown src x trg table of pair counts with totals."""
-    non_en = [c for c in codes if c != languages.ENGLISH]
+    """Markdown src x trg table of pair counts with totals (``codes``: the axis, in order)."""
+    non_en = list(codes)
     header = "| src \\ trg | " + " | ".join(non_en) + " | total |"
     lines = [header, "|" + "---|" * (len(non_en) + 2)]
     column_totals = {c: 0 for c in non_en}
@@ -133,6 +140,33 @@ def _direction_rows(facts: CardFacts) -> list[list[str]]:
     return rows
 
 
+def _balance_matrix(facts: CardFacts) -> str | None:
+    """Pairs per direction before per-direction selection (margin quantile, balancing), if it removed any."""
+    before = facts.pairs_before_selection
+    if not before or before == facts.pairs:
+        return None
+    return counts_matrix(before, matrix_languages(facts.recipe))
+
+
+def _scoring_text(recipe) -> str:
+    """One paragraph: which scorer(s), against what, and how an ensemble is combined."""
+    def one(leaf) -> str:
+        what = {"embedding": f"embedding cosine (`{leaf.model}`)", "reward_model": f"reward model `{leaf.model}`",
+                "comet": f"COMET `{leaf.model}`", "comet_qe": f"reference-free COMET `{leaf.model}`"}.get(leaf.kind, leaf.kind)
+        if leaf.reference == "pivot":
+            what += " against a pivot reference (the generator's greedy translation of the English anchor into the target language)"
+        elif leaf.reference == "task":
+            what += " against the corpus' human translation"
+        return what
+
+    anchor = "the source sentence" if recipe.mode == "reward_data" else "the English anchor"
+    if recipe.scorer.kind != "ensemble":
+        return f"Candidates were scored by {one(recipe.scorer)}; the anchor is {anchor}."
+    method = {"z_mean": "mean of per-direction z-scores", "rank_mean": "mean of per-direction percentile ranks (0-100)"}[recipe.scorer.combine]
+    members = "; ".join(f"{one(leaf)} (weight {leaf.weight:g})" for leaf in recipe.scorer.members)
+    return f"Candidates were scored by an ensemble, combined as the weighted {method}: {members}. The anchor is {anchor}."
+
+
 def _example_config(facts: CardFacts) -> str:
     filled = [d for d in facts.directions if facts.pairs[d]]
     return filled[0] if filled else "all"
@@ -153,7 +187,10 @@ def _render(facts: CardFacts, release: ReleaseInfo | None, current_dir: str) -> 
         total_pairs=facts.total_pairs,
         n_directions=len([d for d in facts.directions if facts.pairs[d]]),
         total_tasks=sum(facts.tasks.values()),
-        matrix=counts_matrix(facts.pairs, list(facts.recipe.languages)),
+        matrix=counts_matrix(facts.pairs, matrix_languages(facts.recipe)),
+        balance_matrix=_balance_matrix(facts),
+        generation_template=generation_template(facts.recipe),
+        scoring=_scoring_text(facts.recipe),
         direction_rows=_direction_rows(facts),
         directions=facts.directions,
         plots=list(PLOT_FILES) if facts.total_pairs else [],

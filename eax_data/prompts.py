@@ -39,6 +39,11 @@ DIVERSE_TEMPLATES = (
 )
 
 
+def generation_template(recipe) -> str:
+    """EAxT in x2x builds; the direct prompt in reward_data builds (there the reference is the answer)."""
+    return DIRECT_TEMPLATE if recipe.mode == "reward_data" else recipe.prompt.generation
+
+
 def generation_prompt(template: str, src_lang: str, trg_lang: str, ref_lang: str, source: str, reference: str) -> str:
     """The EAxT prompt: translate ``source`` into ``trg_lang`` with ``reference`` as a guide."""
     return template.format(

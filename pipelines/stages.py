@@ -34,7 +34,7 @@ from eax_data.builders.reward_tasks import RewardTasks
 from eax_data.builders.score import ScoreCandidates, anchor_fields, scorer_slots
 from eax_data.generation.base import make_backend
 from eax_data.pairs import PairRule
-from eax_data.prompts import DIRECT_TEMPLATE
+from eax_data.prompts import generation_template
 from eax_data.recipe import Recipe, SamplingConfig
 from eax_data.schema import (
     CANDIDATE_SCHEMA,
@@ -84,11 +84,6 @@ def leakage_steps(recipe: Recipe) -> list:
     return [TestSetLeakageGuard(recipe.leakage)]
 
 
-def generation_prompt_template(recipe: Recipe) -> str:
-    """EAxT in x2x builds; the direct prompt in reward_data builds (there the reference is the answer)."""
-    return DIRECT_TEMPLATE if recipe.mode == "reward_data" else recipe.prompt.generation
-
-
 def _fingerprint(payload: dict) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -96,7 +91,7 @@ def _fingerprint(payload: dict) -> str:
 def generation_fingerprint(recipe: Recipe) -> str:
     """What makes candidates differ: generator, sampling and the generation prompt."""
     payload = {k: recipe.to_dict()[k] for k in ("generator", "sampling")}
-    payload["prompt"] = {"generation": generation_prompt_template(recipe), "chat_template": recipe.prompt.chat_template}
+    payload["prompt"] = {"generation": generation_template(recipe), "chat_template": recipe.prompt.chat_template}
     return _fingerprint(payload)
 
 
@@ -163,7 +158,7 @@ def candidates_pipeline(recipe: Recipe, out: str, total_tasks: int | None = None
         GenerateCandidates(
             backend_factory=functools.partial(make_backend, recipe.generator, recipe.prompt.chat_template),
             sampling=recipe.sampling,
-            prompt_template=generation_prompt_template(recipe),
+            prompt_template=generation_template(recipe),
             checkpoint_dir=os.path.join(out, CHECKPOINTS),
             fingerprint=generation_fingerprint(recipe),
             chunk_size=recipe.execution.chunk_size,

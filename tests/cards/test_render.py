@@ -2,7 +2,7 @@
 
 import yaml
 
-from eax_data.cards.render import _size_category, counts_matrix, render_card
+from eax_data.cards.render import _size_category, counts_matrix, matrix_languages, render_card
 from eax_data.pipelines.build import BuildResult
 from eax_data.recipe import load_recipe
 
@@ -10,7 +10,8 @@ COUNTS = {"de-fr": 3, "fr-de": 1, "de-zh": 2, "zh-fr": 5}
 
 
 def test_counts_matrix_has_a_dash_diagonal_and_totals():
-    assert counts_matrix(COUNTS, ["en", "de", "fr", "zh"]) == "\n".join(
+    assert matrix_languages(load_recipe(None).replace(languages=["en", "de", "fr", "zh"])) == ["de", "fr", "zh"]
+    assert counts_matrix(COUNTS, ["de", "fr", "zh"]) == "\n".join(
         [
             "| src \\ trg | de | fr | zh | total |",
             "|---|---|---|---|---|",
@@ -63,3 +64,10 @@ def test_render_card_front_matter_matrix_and_drops(tmp_path):
     assert "| off_target | 7 |  |\n| empty | 2 | empty candidate |" in card
     assert f"`{recipe.fingerprint()}`" in card
     assert "`smollm2-135m` (transformers)" in card  # no candidates on disk: falls back to the recipe
+
+
+def test_reward_data_matrix_has_english_on_both_axes():
+    recipe = load_recipe(None).replace(mode="reward_data", languages=["de", "fr"], scorer={"kind": "chrf"})
+    assert matrix_languages(recipe) == ["en", "de", "fr"]
+    table = counts_matrix({"en-de": 4, "de-en": 2}, matrix_languages(recipe))
+    assert "| **en** | – | 4 | 0 | 4 |" in table and "| **de** | 2 | – | 0 | 2 |" in table
