@@ -53,6 +53,10 @@ def _parser() -> argparse.ArgumentParser:
     card = commands.add_parser("card", help="re-render a build folder's dataset card (README.md + assets/) from its data")
     card.add_argument("folder")
 
+    from eax_data.training.commands import register as register_train
+
+    register_train(commands)
+
     check = commands.add_parser("check", help="validate a recipe and its pipeline without running anything")
     check.add_argument("recipe", nargs="?")
     return parser
@@ -161,7 +165,10 @@ def _check(args) -> int:
     recipe = load_recipe(args.recipe)
     with tempfile.TemporaryDirectory() as scratch:
         stages.tasks_pipeline(recipe, scratch)
+        if stages.needs_pivots(recipe):
+            stages.pivots_pipeline(recipe, scratch)
         stages.candidates_pipeline(recipe, scratch)
+        stages.scores_pipeline(recipe, scratch)
         stages.pairs_pipeline(recipe, scratch)
     print(f"recipe {recipe.name!r} is valid; pipeline fields check out ({len(recipe.languages)} languages, fingerprint {recipe.fingerprint()})")
     return 0
@@ -177,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     from eax_data.release import ReleaseError
 
     from eax_data.proxy_validation import ProxyValidationError
+    from eax_data.training.commands import run as run_train
     from eax_data.scoring.base import ScorerError
 
     handlers = {
@@ -187,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         "card": _card,
         "check": _check,
         "validate-proxy": _validate_proxy,
+        "train": run_train,
     }
     try:
         return handlers[args.command](args)
