@@ -51,6 +51,7 @@ class CardFacts:
     scores: dict[str, DirectionScores] = field(default_factory=dict)
     proxy_validation: dict | None = None  # card view of proxy_validation.json (see read_proxy_validation)
     pairs_before_selection: dict[str, int] = field(default_factory=dict)  # before margin quantile / balancing
+    leakage: dict | None = None  # leakage.json of the test-set guard, when the recipe named test sets
 
     @property
     def total_pairs(self) -> int:
@@ -157,7 +158,18 @@ def read_facts(folder: str, recipe: Recipe | None = None, result=None) -> CardFa
         scores=scores,
         proxy_validation=read_proxy_validation(folder, sum(pairs.values()), fingerprint),
         pairs_before_selection=step_metric(stages.get("pairs", {}), "pairs_before_selection_"),
+        leakage=_read_json(os.path.join(folder, "leakage.json")),
     )
+
+
+def _read_json(path: str) -> dict | None:
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except ValueError as err:
+        raise ValueError(f"{path}: not valid JSON ({err}); delete it or rebuild") from None
 
 
 def _proxy_row(label: str, pairs: dict, candidates: dict) -> list[str]:

@@ -195,6 +195,7 @@ def _render(facts: CardFacts, release: ReleaseInfo | None, current_dir: str) -> 
         directions=facts.directions,
         plots=list(PLOT_FILES) if facts.total_pairs else [],
         proxy_validation=facts.proxy_validation,
+        leakage=facts.leakage,
         load_path=release.repo_id if release else LOCAL_PATH,
         load_revision=f', revision="{release.revision}"' if release else "",
         example_config=_example_config(facts),

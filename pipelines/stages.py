@@ -50,6 +50,7 @@ from eax_data.schema import (
 
 TASKS, PIVOTS, GENERATED, CANDIDATES = "tasks", "pivots", "generated", "candidates"
 EXCLUDED, DATA, CHECKPOINTS = "excluded", "data", "checkpoints"
+LEAKAGE_REPORT = "leakage.json"
 
 
 def corpus_id(recipe: Recipe) -> str:
@@ -68,7 +69,7 @@ def tasks_pipeline(recipe: Recipe, out: str) -> list:
     steps = [
         reader,
         AnchorSentences(recipe.corpus.kind, recipe.languages, corpus_id(recipe), limit=recipe.execution.limit),
-        *leakage_steps(recipe),
+        *leakage_steps(recipe, out),
         expand,
         JsonlWriter(os.path.join(out, TASKS), output_filename="${shard}.jsonl.gz"),
     ]
@@ -76,12 +77,12 @@ def tasks_pipeline(recipe: Recipe, out: str) -> list:
     return steps
 
 
-def leakage_steps(recipe: Recipe) -> list:
+def leakage_steps(recipe: Recipe, out: str) -> list:
     if not recipe.leakage.testsets:
         return []
     from eax_data.builders.leakage import TestSetLeakageGuard
 
-    return [TestSetLeakageGuard(recipe.leakage)]
+    return [TestSetLeakageGuard.from_config(recipe.leakage, recipe.languages, report_path=os.path.join(out, LEAKAGE_REPORT))]
 
 
 def _fingerprint(payload: dict) -> str:

@@ -134,3 +134,27 @@ def test_two_generation_shards_on_two_workers_cover_every_task(tiny_model_dir, t
     generation = next(v for k, v in result.stats["candidates"].items() if "generation" in k)
     assert generation["generated_tasks"] == 2 * 3 * 2  # 2 rows x 3 languages x 2 targets, over both shards
     assert result.total_pairs > 0
+
+
+def test_leakage_guard_drops_planted_test_sentences_and_the_card_says_so(tiny_model_dir, tmp_path):
+    import json
+
+    rows = [json.loads(line) for line in open(os.path.join(os.path.dirname(__import__("eax_data").__file__), "demo", "multiway.jsonl"), encoding="utf-8")]
+    testset = tmp_path / "flores"
+    testset.mkdir()
+    # row 0's German sentence verbatim (exact) and row 1's English sentence with its second-to-last word changed (near)
+    english = rows[1]["en"].split()
+    english[-2] = "my"
+    (testset / "deu_Latn.devtest").write_text(rows[0]["de"].upper() + "\n", encoding="utf-8")
+    (testset / "eng_Latn.devtest").write_text(" ".join(english) + "\n", encoding="utf-8")
+    recipe = _recipe(tiny_model_dir, leakage={"testsets": [str(testset)], "action": "drop"}, **{"execution.limit": 3})
+    out = str(tmp_path / "out")
+    result = build(recipe, out)
+    report = json.load(open(os.path.join(out, "leakage.json"), encoding="utf-8"))
+    assert report["by_kind"]["exact"]["source"] == 1  # the German sentence of row 0
+    assert report["by_kind"]["near"]["anchor"] == 3  # row 1's anchor, once per language (de fr es)
+    assert result.drops["test_overlap_exact"] == 1 and result.drops["test_overlap_near"] == 3
+    sources = {r["source_id"] for r in _pair_rows(out)}
+    # source ids are <corpus>:<file>:<line>:<lang>; lines count from 1
+    assert sources and not any(s.endswith(":1:de") or ":2:" in s for s in sources)
+    assert "## Test-set overlap" in open(os.path.join(out, "README.md"), encoding="utf-8").read()
