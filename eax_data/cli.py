@@ -27,7 +27,10 @@ def _parser() -> argparse.ArgumentParser:
     pairs.add_argument("--min-winner-score", type=float)
     pairs.add_argument("--valid-score-range", type=float, nargs=2, metavar=("LOW", "HIGH"))
     pairs.add_argument("--percentile-scaling", action=argparse.BooleanOptionalAction, default=None)
-    pairs.add_argument("--max-per-direction", type=int)
+    pairs.add_argument("--max-per-direction", type=int, help="cap per direction (largest margins kept)")
+    pairs.add_argument("--min-margin-quantile", type=float, help="keep margins at or above this quantile of their direction (0-1)")
+    pairs.add_argument("--direction-temperature", type=float, help="balance directions: quota ~ n^(1/T)")
+    pairs.add_argument("--total-pairs", type=int, help="with --direction-temperature: pairs over all directions")
 
     publish = commands.add_parser("publish", help="release a build folder as ORG/NAME vX.Y.Z (local store, or the Hub with --hub)")
     publish.add_argument("folder")
@@ -102,6 +105,9 @@ def _pairs(args) -> int:
             ("valid_score_range", args.valid_score_range),
             ("percentile_scaling", args.percentile_scaling),
             ("max_per_direction", args.max_per_direction),
+            ("min_margin_quantile", args.min_margin_quantile),
+            ("direction_temperature", args.direction_temperature),
+            ("total_pairs", args.total_pairs),
         )
         if value is not None
     }

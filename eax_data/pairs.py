@@ -92,7 +92,16 @@ def direction_quotas(
         weights = {name: n ** (1.0 / temperature) for name, n in counts.items() if n > 0}
         norm = sum(weights.values()) or 1.0
         budget = total if total is not None else sum(counts.values())
-        quotas = {name: min(n, int(budget * weights.get(name, 0.0) / norm + 1e-9)) for name, n in counts.items()}
+        exact = {name: budget * weights.get(name, 0.0) / norm for name in counts}
+        quotas = {name: min(counts[name], int(share)) for name, share in exact.items()}
+        # largest remainders get the units floor() left over, so the shares add up to the budget
+        spare = budget - sum(int(share) for share in exact.values())
+        for name in sorted(exact, key=lambda n: (int(exact[n]) - exact[n], n)):
+            if spare <= 0:
+                break
+            if quotas[name] == int(exact[name]) and quotas[name] < counts[name]:
+                quotas[name] += 1
+                spare -= 1
     if cap is not None:
         quotas = {name: min(q, cap) for name, q in quotas.items()}
     return quotas

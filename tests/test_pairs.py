@@ -112,3 +112,16 @@ def test_percentile_scale_with_empty_reference_is_zero():
     scaled = percentile_scale(np.array([0.3, 0.9]), np.array([]))
     assert scaled.dtype == float
     np.testing.assert_array_equal(scaled, [0.0, 0.0])
+
+
+def test_direction_quotas_temperature_flattens_and_cap_bounds():
+    from eax_data.pairs import direction_quotas
+
+    counts = {"de-fr": 900, "fr-de": 100, "zh-de": 0}
+    assert direction_quotas(counts) == counts
+    assert direction_quotas(counts, temperature=1.0) == {"de-fr": 900, "fr-de": 100, "zh-de": 0}
+    # T = 2: shares ~ sqrt(n) = 30 : 10 of 1000 -> 750 / 250, but fr-de only has 100 (no upsampling)
+    assert direction_quotas(counts, temperature=2.0) == {"de-fr": 750, "fr-de": 100, "zh-de": 0}
+    assert direction_quotas(counts, temperature=1e9, total=200) == {"de-fr": 100, "fr-de": 100, "zh-de": 0}
+    assert direction_quotas(counts, cap=50) == {"de-fr": 50, "fr-de": 50, "zh-de": 0}
+    assert direction_quotas({}, temperature=2.0) == {}

@@ -149,3 +149,37 @@ def test_percentiles_for_an_unknown_direction_rank_within_the_task():
     assert (pair.metadata["chosen"][0]["content"], pair.metadata["rejected"][0]["content"]) == ("t candidate 0", "t candidate 1")
     assert pair.metadata["chosen_score"] == pytest.approx(100 * 2.5 / 3)
     assert pair.metadata["rejected_score"] == pytest.approx(100 * 0.5 / 3)
+
+
+def test_min_margin_quantile_keeps_each_directions_top_margins():
+    step = BuildPairs(PairRule(), min_margin_quantile=0.5)
+    docs = [*task("d1", 0.0, 0.1), *task("d2", 0.0, 0.2), *task("d3", 0.0, 0.3), *task("d4", 0.0, 0.4)]
+    docs += [*task("f1", 0.0, 0.9, src_lang="fr"), *task("f2", 0.0, 0.8, src_lang="fr")]
+    pairs = run(step, docs)
+    # de-zh median margin 0.25 -> d3, d4; fr-zh median 0.85 -> f1 (its own scale, not the global one)
+    assert [p.id for p in pairs] == ["d3", "d4", "f1"]
+    assert stat(step, "dropped_margin_quantile") == 3
+    assert stat(step, "pairs_before_selection_de-zh") == 4 and stat(step, "pairs_de-zh") == 2
+
+
+def test_direction_temperature_balances_towards_uniform():
+    step = BuildPairs(PairRule(), direction_temperature=1e6, total_pairs=4)
+    docs = [c for i in range(6) for c in task(f"d{i}", 0.0, 0.1 * (i + 1))]
+    docs += [*task("f1", 0.0, 0.5, src_lang="fr"), *task("f2", 0.0, 0.6, src_lang="fr")]
+    pairs = run(step, docs)
+    assert [p.id for p in pairs] == ["d4", "d5", "f1", "f2"]  # 2 + 2; de-zh keeps its largest margins
+    assert stat(step, "dropped_direction_balance") == 4
+
+
+def test_an_ensemble_combiner_scores_the_candidates():
+    from eax_data.scoring.combine import EnsembleCombiner
+
+    docs = task("t", 0.0, 0.0, 0.0)
+    for doc, (a, b) in zip(docs, [(0.1, 9.0), (0.9, 1.0), (0.5, 5.0)]):
+        doc.metadata["scores"] = {"a": a, "b": b}
+        doc.metadata["score"] = None
+    reference = {"de-zh": {"a": np.array([0.1, 0.5, 0.9]), "b": np.array([1.0, 5.0, 9.0])}}
+    only_b = EnsembleCombiner((("a", 1e-9), ("b", 1.0)), "rank_mean", reference)
+    (pair,) = run(BuildPairs(PairRule(), combiner=only_b), docs)
+    assert pair.metadata["chosen"][0]["content"] == "t candidate 0"  # b decides: 9.0 beats 1.0
+    assert pair.metadata["rejected"][0]["content"] == "t candidate 1"
