@@ -119,7 +119,8 @@ class ScorerConfig:
     name: Optional[str] = None  # key in the candidates' `scores` column; default: kind or kind-model
     batch_size: int = 64
     device: str = "auto"  # reward_model / comet: "cpu", "cuda", "auto"
-    python: Optional[str] = None  # comet: python of the COMET environment (default: $EAX_COMET_PYTHON)
+    # comet: python of the COMET environment (default: $EAX_COMET_PYTHON, else ~/.cache/eax-data/comet-env/bin/python)
+    python: Optional[str] = None
     weight: float = 1.0  # weight inside an ensemble
     members: tuple["ScorerConfig", ...] = ()  # ensemble only
     combine: Literal["z_mean", "rank_mean"] = "z_mean"  # ensemble: per-direction z-score or percentile-rank mean
