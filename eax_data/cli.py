@@ -72,6 +72,10 @@ def _summary(result, seconds: float) -> str:
     if result.drops:
         lines.append("Dropped (by reason):")
         lines += [f"  {reason:28s} {count:6d}" for reason, count in result.drops.items()]
+    if getattr(result, "proxy_validation", None):
+        from eax_data.proxy_validation import format_table
+
+        lines += ["", format_table(result.proxy_validation)]
     lines.append(f"Output: {result.output}  (card: README.md, pairs: data/, candidates/, excluded/, stats.json, recipe.yaml)")
     return "\n".join(lines)
 

@@ -32,6 +32,7 @@ class BuildResult:
     pairs_per_direction: dict[str, int]
     drops: dict[str, int]
     stats: dict = field(default_factory=dict)
+    proxy_validation: dict | None = None  # eax_data.proxy_validation result (multiway corpora)
 
     @property
     def total_pairs(self) -> int:
@@ -148,7 +149,7 @@ def finish(recipe: Recipe, out: str) -> BuildResult:
     result = BuildResult(out, pairs_per_direction(out), drops, stage_stats)
     with open(os.path.join(out, STATS_FILE), "w", encoding="utf-8") as handle:
         json.dump({"recipe_fingerprint": recipe.fingerprint(), "pairs": result.pairs_per_direction, "drops": result.drops, "stages": stage_stats}, handle, indent=2)
-    refresh_validation(out, recipe)  # multiway corpora: does the proxy agree with the human translations?
+    result.proxy_validation = refresh_validation(out, recipe)  # multiway: does the proxy agree with human translations?
     write_card(recipe, out, result)
     return result
 
