@@ -6,10 +6,7 @@ the resolved recipe (defaults filled in) is written next to the data it produced
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
-import types
-import typing
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -17,7 +14,7 @@ from typing import Any, Literal, Optional
 
 import yaml
 
-from eax_data import languages
+from eax_data import languages, typed_config
 
 
 class RecipeError(ValueError):
@@ -273,51 +270,7 @@ def recipe_from_dict(data: dict, source: str = "<recipe>") -> Recipe:
 
 
 def _build(cls, data: Any, where: str):
-    if not isinstance(data, dict):
-        raise RecipeError(f"{where or 'recipe'}: expected a mapping, got {data!r}")
-    hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    kwargs = {}
-    for key, value in data.items():
-        path = f"{where}.{key}" if where else str(key)
-        if key not in known:
-            close = difflib.get_close_matches(str(key), known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else f"; known keys: {', '.join(sorted(known))}"
-            raise RecipeError(f"{path}: unknown key{hint}")
-        kwargs[key] = _coerce(hints[key], value, path)
-    try:
-        return cls(**kwargs)
-    except RecipeError as err:
-        raise RecipeError(f"{where + ': ' if where else ''}{err}") from None
-
-
-def _coerce(hint, value, path: str):
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        (inner,) = [a for a in args if a is not type(None)]
-        return _coerce(inner, value, path)
-    if dataclasses.is_dataclass(hint):
-        return _build(hint, value, path)
-    if origin is Literal:
-        if value not in args:
-            raise RecipeError(f"{path}: {value!r} is not one of {', '.join(map(repr, args))}")
-        return value
-    if origin is tuple:
-        if isinstance(value, str) or not isinstance(value, (list, tuple)):
-            raise RecipeError(f"{path}: expected a list, got {value!r}")
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_coerce(args[0], v, f"{path}[{i}]") for i, v in enumerate(value))
-        if len(value) != len(args):
-            raise RecipeError(f"{path}: expected {len(args)} values, got {len(value)}")
-        return tuple(_coerce(a, v, f"{path}[{i}]") for i, (a, v) in enumerate(zip(args, value)))
-    if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if hint in (int, str, bool) and (type(value) is not hint):
-        raise RecipeError(f"{path}: expected {hint.__name__}, got {value!r}")
-    return value
+    return typed_config.build(cls, data, where, RecipeError)
 
 
 def _check_recipe(recipe: Recipe) -> None:

@@ -48,3 +48,14 @@ def _private_score_cache(tmp_path_factory):
         os.environ.pop("EAX_DATA_CACHE", None)
     else:
         os.environ["EAX_DATA_CACHE"] = previous
+
+
+@pytest.fixture
+def log():
+    """Messages logged at WARNING and above (loguru) while the test runs."""
+    from loguru import logger
+
+    messages = []
+    handler = logger.add(lambda message: messages.append(message.record["message"]), level="WARNING")
+    yield messages
+    logger.remove(handler)

@@ -45,13 +45,13 @@ def test_minimal_recipe_fills_in_defaults(tmp_path):
 
 def test_unknown_key_suggests_the_close_one(tmp_path):
     message = load_error(tmp_path, "sampling:\n  temprature: 0.5\n")
-    assert "sampling.temprature: unknown key" in message
+    assert "sampling: unknown key 'temprature'" in message
     assert "did you mean 'temperature'?" in message
 
 
 def test_unknown_key_without_close_match_lists_known_keys(tmp_path):
     message = load_error(tmp_path, "zzzzzz: 1\n")
-    assert "zzzzzz: unknown key" in message
+    assert "unknown key 'zzzzzz'" in message
     assert "known keys:" in message and "languages" in message and "sampling" in message
 
 
@@ -76,11 +76,11 @@ def test_language_listed_twice(tmp_path):
 
 def test_string_for_int_is_a_type_error(tmp_path):
     message = load_error(tmp_path, "sampling:\n  n: '4'\n")
-    assert "sampling.n: expected int, got '4'" in message
+    assert "sampling.n: expected an integer, got '4'" in message
 
 
 def test_bool_is_not_an_int_and_string_is_not_a_list(tmp_path):
-    assert "execution.workers: expected int" in load_error(tmp_path, "execution:\n  workers: true\n")
+    assert "execution.workers: expected an integer" in load_error(tmp_path, "execution:\n  workers: true\n")
     assert "languages: expected a list" in load_error(tmp_path, "languages: de\n")
 
 

@@ -9,13 +9,12 @@ key named (a typo like ``learning_rat`` must not silently train with the default
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import types
 import typing
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, Optional, TypeVar
+from typing import Any, Optional, TypeVar
 
+from eax_data import typed_config
 from eax_data.training.errors import TrainingConfigError
 
 C = TypeVar("C")
@@ -80,45 +79,8 @@ def _read_yaml(text: str, source: str) -> dict:
 
 
 def _check_keys(cls, data: dict, source: str) -> None:
-    known = [f.name for f in dataclasses.fields(cls)]
-    for key in data:
-        if key not in known:
-            close = difflib.get_close_matches(str(key), known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise TrainingConfigError(f"{source}: unknown key {key!r}{hint}; known keys: {', '.join(known)}")
+    typed_config.check_keys(cls, data, source, TrainingConfigError)
 
 
 def _coerce(hint, value: Any, path: str):
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        (inner,) = [a for a in args if a is not type(None)]
-        return _coerce(inner, value, path)
-    if origin is Literal:
-        if value not in args:
-            raise TrainingConfigError(f"{path}: {value!r} is not one of {', '.join(map(repr, args))}")
-        return value
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise TrainingConfigError(f"{path}: expected true or false, got {value!r}")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TrainingConfigError(f"{path}: expected an integer, got {value!r}")
-        return value
-    if hint is float:
-        # YAML 1.1 reads `1e-5` (no dot) as a string; accept it rather than surprise the user.
-        if isinstance(value, str):
-            try:
-                return float(value)
-            except ValueError:
-                pass
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TrainingConfigError(f"{path}: expected a number, got {value!r}")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise TrainingConfigError(f"{path}: expected a string, got {value!r}")
-        return value
-    raise TypeError(f"{path}: unsupported config type {hint!r}")  # a bug in a config dataclass
+    return typed_config.coerce(hint, value, path, TrainingConfigError)

@@ -5,7 +5,6 @@ import json
 import pickle
 
 import pytest
-from loguru import logger
 
 from eax_data.builders.anchors import AnchorSentences
 from eax_data.builders.contracts import check_fields
@@ -80,14 +79,6 @@ def flores(tmp_path):
     for code, lines in (("eng_Latn", T_EN), ("deu_Latn", T_DE), ("zho_Hans", T_ZH)):
         (folder / f"{code}.devtest").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return tmp_path / "flores"
-
-
-@pytest.fixture
-def log():
-    messages = []
-    handler = logger.add(lambda message: messages.append(message.record["message"]), level="WARNING")
-    yield messages
-    logger.remove(handler)
 
 
 def run_guard(corpus, guard):

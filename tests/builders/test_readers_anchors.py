@@ -5,7 +5,6 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from loguru import logger
 
 from eax_data.builders.anchors import AnchorSentences
 from eax_data.builders.readers import CorpusError, FloresReader, make_reader
@@ -14,14 +13,6 @@ DE = "Der Zug fährt um 7:45 Uhr ab."
 FR = "Le train part à 7 h 45."
 ZH = "火车7点45分出发。"
 EN = "The train leaves at 7:45."
-
-
-@pytest.fixture
-def log():
-    messages = []
-    handler = logger.add(lambda message: messages.append(message.record["message"]), level="WARNING")
-    yield messages
-    logger.remove(handler)
 
 
 def write_jsonl(path, rows):
