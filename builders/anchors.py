@@ -73,6 +73,8 @@ class AnchorSentences(PipelineStep):
     def _multiway(self, row: dict, ref: str):
         columns = {}
         for key, value in row.items():
+            if key == "id":  # the usual row-id column, not Indonesian: name that column ind_Latn
+                continue
             try:
                 columns[languages.normalize(str(key))] = (key, value)
             except languages.UnknownLanguageError:

@@ -166,6 +166,12 @@ def test_multiway_jsonl_with_iso_and_flores_columns(tmp_path, log):
     assert any(m.startswith("multi.jsonl:2: field 'fr' is empty") for m in log)
 
 
+def test_an_id_column_is_a_row_id_not_indonesian(tmp_path):
+    path = write_jsonl(tmp_path / "multi.jsonl", [{"id": "row-7", "en": EN, "de": DE, "ind_Latn": "Kereta berangkat pukul 7.45."}])
+    docs, _, _ = read(path, "multiway", langs=("de", "id"), corpus_id="mw")
+    assert [(d.metadata["src_lang"], d.text) for d in docs] == [("de", DE), ("id", "Kereta berangkat pukul 7.45.")]
+
+
 # -- FLORES-style folders --------------------------------------------------------------------
 
 
