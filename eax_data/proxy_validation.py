@@ -22,14 +22,12 @@ import os
 import unicodedata
 from collections import Counter, defaultdict
 
+from eax_data.agreement import by_direction, candidate_stats, pair_stats, task_bootstrap, task_concordance, wilson  # noqa: F401
 from eax_data.schema import REF_LANG, REF_TEXT, SCORE, SCORER, SCORES, SOURCE_ID, SRC_LANG, SRC_TEXT, TASK_ID, TRG_LANG, direction
 
 VALIDATION_FILE = "proxy_validation.json"
 FORMAT_VERSION = 1
 METRICS = ("chrf", "chrf++", "bleu")
-Z95 = 1.959963984540054
-BOOTSTRAP_RESAMPLES = 1000
-_TIE = 1e-9  # metric differences below this are ties (chrF of identical strings)
 _CHAR_TOKENIZED = {"ja", "ko", "th", "lo", "km", "my"}  # sentence BLEU: no word boundaries
 SKIP_REASONS = {
     "missing_source_id": "source_id not found in the corpus (other corpus, limit or file?)",
@@ -175,66 +173,6 @@ def _scorer_judge(scorer):
 # -- statistics -------------------------------------------------------------------------------
 
 
-def wilson(k: int, n: int, z: float = Z95) -> list[float] | None:
-    """Wilson score interval of k successes in n trials (None when n is 0)."""
-    if n == 0:
-        return None
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return [max(0.0, centre - half), min(1.0, centre + half)]
-
-
-def task_bootstrap(agree, disagree, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> list[float] | None:
-    """95% percentile interval of sum(agree)/sum(agree+disagree), resampling whole tasks."""
-    import numpy as np
-
-    agree, disagree = np.asarray(agree, dtype=float), np.asarray(disagree, dtype=float)
-    if len(agree) < 2 or (agree + disagree).sum() == 0:
-        return None
-    picks = np.random.default_rng(seed).integers(0, len(agree), size=(resamples, len(agree)))
-    a, d = agree[picks].sum(axis=1), disagree[picks].sum(axis=1)
-    ratios = a[(a + d) > 0] / (a + d)[(a + d) > 0]
-    return [float(np.percentile(ratios, 2.5)), float(np.percentile(ratios, 97.5))]
-
-
-def _sign(x: float) -> int:
-    return 0 if abs(x) <= _TIE else (1 if x > 0 else -1)
-
-
-def _pair_stats(deltas: list[float]) -> dict:
-    n, wins, losses = len(deltas), sum(_sign(x) > 0 for x in deltas), sum(_sign(x) < 0 for x in deltas)
-    decided, ties = wins + losses, n - wins - losses
-    return {"n": n, "wins": wins, "ties": ties, "losses": losses, "accuracy": wins / decided if decided else None,
-            "tie_rate": ties / n if n else None, "ci95": wilson(wins, decided), "mean_delta": sum(deltas) / n if n else None}
-
-
-def _candidate_stats(tasks: list[tuple[int, int, int]]) -> dict:
-    agree, disagree, ties = (sum(t[i] for t in tasks) for i in range(3))
-    decided, compared = agree + disagree, agree + disagree + ties
-    return {"tasks": len(tasks), "pairs": compared, "agree": agree, "disagree": disagree, "ties": ties,
-            "accuracy": agree / decided if decided else None, "tie_rate": ties / compared if compared else None,
-            "ci95": task_bootstrap([t[0] for t in tasks], [t[1] for t in tasks])}
-
-
-def _task_concordance(proxy: list[float], metric: list[float]) -> tuple[int, int, int]:
-    """(agree, disagree, metric ties) over candidate pairs with different proxy scores."""
-    from itertools import combinations
-
-    counts = [0, 0, 0]
-    for i, j in combinations(range(len(proxy)), 2):
-        if proxy[i] != proxy[j]:
-            m = _sign(metric[i] - metric[j])
-            counts[2 if m == 0 else 0 if (m > 0) == (proxy[i] > proxy[j]) else 1] += 1
-    return tuple(counts)
-
-
-def _by_direction(values: dict, summarise) -> dict:
-    flat = [v for name in sorted(values) for v in values[name]]
-    return {"overall": summarise(flat), "directions": {name: summarise(values[name]) for name in sorted(values)}}
-
-
 # -- the check --------------------------------------------------------------------------------
 
 
@@ -322,8 +260,8 @@ class _Judged:
         keys = list(self.items)
         values = dict(zip(keys, judge([self.items[k] for k in keys]))) if keys else {}
         deltas = {d: [values[c] - values[r] for c, r in rows] for d, rows in self.pairs.items()}
-        orders = {d: [_task_concordance([s for s, _ in t], [values[k] for _, k in t]) for t in tasks] for d, tasks in self.tasks.items()}
-        return {"pairs": _by_direction(deltas, _pair_stats), "candidates": _by_direction(orders, _candidate_stats)}
+        orders = {d: [task_concordance([s for s, _ in t], [values[k] for _, k in t]) for t in tasks] for d, tasks in self.tasks.items()}
+        return {"pairs": by_direction(deltas, pair_stats), "candidates": by_direction(orders, candidate_stats)}
 
     def coverage(self, kind: str, total: int) -> dict:
         reasons = sum(self.skipped[kind].values(), Counter())
@@ -416,7 +354,7 @@ def format_table(result: dict) -> str:
         lines += ["", f"{name}  ({metric['signature']})", head]
         pairs, cands = metric["pairs"], metric["candidates"]
         for d in [*sorted(pairs["directions"].keys() | cands["directions"].keys()), "overall"]:
-            p = pairs["overall"] if d == "overall" else pairs["directions"].get(d, _pair_stats([]))
+            p = pairs["overall"] if d == "overall" else pairs["directions"].get(d, pair_stats([]))
             c = cands["overall"] if d == "overall" else cands["directions"].get(d, {})
             lines.append(
                 f"{d:<10}{p['n']:>6}{p['wins']:>5}{p['ties']:>5}{p['losses']:>5}{_num(p['accuracy']):>7} {_ci(p['ci95']):<14}"
