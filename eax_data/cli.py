@@ -60,6 +60,14 @@ def _parser() -> argparse.ArgumentParser:
 
     register_train(commands)
 
+    from eax_data.training.evaluation.commands import register as register_eval
+
+    register_eval(commands)
+
+    from eax_data.cost_commands import register as register_estimate
+
+    register_estimate(commands)
+
     check = commands.add_parser("check", help="validate a recipe and its pipeline without running anything")
     check.add_argument("recipe", nargs="?")
     return parser
@@ -194,7 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     from eax_data.release import ReleaseError
 
     from eax_data.proxy_validation import ProxyValidationError
+    from eax_data.cost_commands import run as run_estimate
     from eax_data.training.commands import run as run_train
+    from eax_data.training.evaluation.commands import run as run_eval
     from eax_data.scoring.base import ScorerError
 
     handlers = {
@@ -206,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         "check": _check,
         "validate-proxy": _validate_proxy,
         "train": run_train,
+        "eval": run_eval,
+        "estimate": run_estimate,
     }
     try:
         return handlers[args.command](args)
