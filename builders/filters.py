@@ -4,6 +4,8 @@ Each filter is a datatrove ``BaseFilter`` returning ``True`` or ``(False, reason
 counts ``dropped_<reason>`` and, given an ``exclusion_writer``, writes the dropped candidate with
 ``metadata["filter_reason"]``. ``build_candidate_filters`` turns a recipe's ``FiltersConfig``
 into the chain, cheapest checks first so the language-ID model sees as few candidates as possible.
+This module holds the whole-candidate checks; ``quality_filters`` the content checks (partial
+copies, script, sentence-level language, repetition, truncation, numbers).
 """
 
 from __future__ import annotations
@@ -20,6 +22,15 @@ from eax_data.recipe import FiltersConfig
 from eax_data.schema import REF_LANG, REF_TEXT, SRC_TEXT, TASK_ID, TRG_LANG
 
 from .language_id import LanguageIdFilter, make_identifier
+from .quality_filters import (
+    NumberConsistencyFilter,
+    PartialCopyFilter,
+    RepetitionFilter,
+    ScriptFilter,
+    SentenceLanguageIdFilter,
+    TruncationFilter,
+)
+from .text_checks import weighted_length
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -75,37 +86,16 @@ class CopyFilter(BaseFilter):
         return True
 
 
-# Latin-character equivalents of one character, by Unicode block. One Han character carries
-# about a word (English averages ~4-5 letters plus a space; FLORES English sentences run ~3x
-# the characters of their Chinese versions), a Hangul syllable or kana about half a word.
-# Everything else (Latin, Cyrillic, Greek, Arabic, Devanagari, digits, punctuation) counts 1.
-_SCRIPT_WEIGHTS: tuple[tuple[int, int, float], ...] = (
-    (0x1100, 0x11FF, 2.5),  # Hangul Jamo
-    (0x3040, 0x30FF, 2.5),  # Hiragana, Katakana
-    (0x3130, 0x318F, 2.5),  # Hangul Compatibility Jamo
-    (0x31F0, 0x31FF, 2.5),  # Katakana Phonetic Extensions
-    (0x3400, 0x4DBF, 3.0),  # CJK Unified Ideographs Extension A
-    (0x4E00, 0x9FFF, 3.0),  # CJK Unified Ideographs
-    (0xAC00, 0xD7AF, 2.5),  # Hangul Syllables
-    (0xF900, 0xFAFF, 3.0),  # CJK Compatibility Ideographs
-    (0xFF66, 0xFF9F, 2.5),  # Halfwidth Katakana
-    (0x20000, 0x3134F, 3.0),  # CJK Extensions B-H, Compatibility Supplement
-)
+# Typical weighted length of a translation relative to English (``weighted_length``), measured as
+# the median human/English ratio over the 48 rows of eax_data/demo/multiway.jsonl (human ranges:
+# de 0.87-1.39, fr 0.93-1.46, es 0.73-1.34, zh 0.65-1.12, ru 0.72-1.35). Languages not listed
+# count as 1.0 (no measurement; add one with a median over at least a few dozen sentences).
+TYPICAL_LENGTH_RATIO: dict[str, float] = {"en": 1.0, "de": 1.11, "fr": 1.12, "es": 1.11, "zh": 0.84, "ru": 0.96}
 
 
-def _character_class(weight: float) -> re.Pattern:
-    ranges = "".join(f"{chr(low)}-{chr(high)}" for low, high, w in _SCRIPT_WEIGHTS if w == weight)
-    return re.compile(f"[{ranges}]")
-
-
-# One regex per weight: the C regex engine counts wide characters, no Python loop per character.
-_WEIGHT_CLASSES = tuple((weight - 1.0, _character_class(weight)) for weight in sorted({w for _, _, w in _SCRIPT_WEIGHTS}))
-
-
-def weighted_length(text: str) -> float:
-    """Length in Latin-character equivalents: whitespace runs count once, CJK/Hangul per ``_SCRIPT_WEIGHTS``."""
-    text = _WHITESPACE.sub(" ", text).strip()
-    return len(text) + sum(extra * len(pattern.findall(text)) for extra, pattern in _WEIGHT_CLASSES)
+def expected_length_ratio(target: str, anchor: str) -> float:
+    """Typical ``weighted_length(translation into target) / weighted_length(anchor text)``."""
+    return TYPICAL_LENGTH_RATIO.get(target, 1.0) / TYPICAL_LENGTH_RATIO.get(anchor, 1.0)
 
 
 class LengthRatioFilter(BaseFilter):
@@ -115,19 +105,29 @@ class LengthRatioFilter(BaseFilter):
     would make every Chinese/Japanese/Korean translation look 2-3x too short next to English, so
     each CJK ideograph counts 3 Latin characters and each Hangul syllable or kana 2.5: one weight
     table applied to both sides, so the same bounds serve every direction, with CJK/Hangul on
-    either side. An anchor of length 0 cannot be compared against, and the candidate is kept.
+    either side. With ``per_language`` the ratio is divided by the direction's typical ratio
+    (``TYPICAL_LENGTH_RATIO``: French runs ~12% longer than English, Chinese ~16% shorter even
+    weighted), so the bounds mean the same in every direction. An anchor of length 0 cannot be
+    compared against, and the candidate is kept.
     """
 
     name = "Length ratio"
-    reads = (REF_TEXT,)
+    reads = (REF_TEXT, REF_LANG, TRG_LANG)
     writes = ()
 
-    def __init__(self, min_ratio: float = 0.3, max_ratio: float = 3.0, exclusion_writer: DiskWriter | None = None):
+    def __init__(
+        self,
+        min_ratio: float = 0.3,
+        max_ratio: float = 3.0,
+        exclusion_writer: DiskWriter | None = None,
+        per_language: bool = False,
+    ):
         super().__init__(exclusion_writer)
         if not 0 < min_ratio < max_ratio:
             raise ValueError(f"length ratio needs 0 < min_ratio < max_ratio, got {min_ratio}, {max_ratio}")
         self.min_ratio = min_ratio
         self.max_ratio = max_ratio
+        self.per_language = per_language
         self._anchor_cache: tuple[str | None, float] = (None, 0.0)
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
@@ -138,6 +138,8 @@ class LengthRatioFilter(BaseFilter):
         if anchor == 0:
             return True
         ratio = weighted_length(doc.text) / anchor
+        if self.per_language:
+            ratio /= expected_length_ratio(doc.metadata[TRG_LANG], doc.metadata[REF_LANG])
         return True if self.min_ratio <= ratio <= self.max_ratio else (False, "length_ratio")
 
 
@@ -175,10 +177,13 @@ ExclusionWriterFactory = Callable[[str], "DiskWriter | None"]
 def build_candidate_filters(
     config: FiltersConfig, exclusion_writer_factory: ExclusionWriterFactory | None = None
 ) -> list[BaseFilter]:
-    """The configured chain: empty, copy, length_ratio, duplicates, language_id (disabled ones skipped).
+    """The configured chain, cheapest first so the language-ID model sees as few candidates as possible:
+    empty, truncation, copy, length_ratio, duplicates, numbers, script, repetition, partial_copy,
+    language_id, sentence_language_id (disabled ones skipped).
 
     ``exclusion_writer_factory(group)`` is called once per built filter with its short name;
     with ``config.keep_excluded`` false it is not called and dropped candidates are not written.
+    Sentence-level language ID uses the ``language_id`` backend: with backend "none" it is off too.
     """
 
     def writer(group: str) -> DiskWriter | None:
@@ -189,13 +194,38 @@ def build_candidate_filters(
     chain: list[BaseFilter] = []
     if config.empty:
         chain.append(EmptyCandidateFilter(exclusion_writer=writer("empty")))
+    if config.truncation is not None:
+        tr = config.truncation
+        chain.append(
+            TruncationFilter(tr.finish_reason, tr.brackets, tr.final_punctuation, exclusion_writer=writer("truncation"))
+        )
     if config.copy:
         chain.append(CopyFilter(exclusion_writer=writer("copy")))
     if config.length_ratio is not None:
         lr = config.length_ratio
-        chain.append(LengthRatioFilter(lr.min, lr.max, exclusion_writer=writer("length_ratio")))
+        chain.append(LengthRatioFilter(lr.min, lr.max, exclusion_writer=writer("length_ratio"), per_language=lr.per_language))
     if config.duplicates:
         chain.append(DuplicateCandidateFilter(exclusion_writer=writer("duplicates")))
+    if config.numbers is not None:
+        nu = config.numbers
+        chain.append(NumberConsistencyFilter(nu.cjk_numerals, nu.roman_numerals, nu.added, exclusion_writer=writer("numbers")))
+    if config.script is not None:
+        chain.append(ScriptFilter(config.script.min_share, exclusion_writer=writer("script")))
+    if config.repetition is not None:
+        rp = config.repetition
+        chain.append(
+            RepetitionFilter(
+                rp.max_repeats,
+                rp.ngram,
+                rp.max_duplicate_fraction,
+                rp.min_compression_ratio,
+                rp.compression_min_bytes,
+                exclusion_writer=writer("repetition"),
+            )
+        )
+    if config.partial_copy is not None:
+        pc = config.partial_copy
+        chain.append(PartialCopyFilter(pc.ngram, pc.max_share, pc.reference, pc.source, exclusion_writer=writer("partial_copy")))
     identifier = make_identifier(config.language_id)
     if identifier is not None:
         chain.append(
@@ -203,4 +233,11 @@ def build_candidate_filters(
                 identifier, min_score=config.language_id.min_score, exclusion_writer=writer("language_id")
             )
         )
+        if config.sentence_language_id is not None:
+            sl = config.sentence_language_id
+            chain.append(
+                SentenceLanguageIdFilter(
+                    identifier, sl.min_chars, sl.min_score, exclusion_writer=writer("sentence_language_id")
+                )
+            )
     return chain

@@ -79,6 +79,14 @@ class SamplingConfig:
 class LengthRatioConfig:
     min: float = 0.3
     max: float = 3.0
+    # Bounds relative to the direction's typical length ratio (builders/filters.py
+    # TYPICAL_LENGTH_RATIO, medians measured on the demo corpus: de 1.11 fr 1.12 es 1.11 zh 0.84
+    # ru 0.96 x English); false = the raw candidate/anchor ratio (the behaviour before). Humans
+    # fall within 0.66-1.41 of their typical ratio: all 960 pass at 0.3/3.0, 0.5/2.0 and 0.6/1.6.
+    # Bad variants dropped of 240, per-language vs raw: at 0.6/1.6 one sentence added 235 vs 222,
+    # cut to half 215 vs 189; at 0.5/2.0 one added 136 vs 145, two added 240 vs 240, cut to half
+    # 135 vs 115, to 35% 236 vs 231; the loose 0.3/3.0 default mostly gross cases (two added 133).
+    per_language: bool = True
 
 
 @dataclass(frozen=True)
@@ -88,13 +96,90 @@ class LanguageIdConfig:
     min_score: float = 0.0  # minimum probability of the predicted (target) label
 
 
+# The defaults below were measured on eax_data/demo/multiway.jsonl (48 rows x de fr es zh ru human
+# translations, 960 x2x source/target combinations): the human translations pass, a synthesized
+# bad variant of each fails at the rate quoted (tests/builders/test_quality_filters.py).
+
+
+@dataclass(frozen=True)
+class TruncationConfig:
+    finish_reason: bool = True  # drop finish_reason == "length" (stopped at sampling.max_new_tokens)
+    # a bracket or quote left open while the anchor's are balanced: humans 240/240 pass,
+    # closing bracket/quote removed 10/10 dropped
+    brackets: bool = True
+    # no sentence-final punctuation where the anchor ends with one: humans 240/240 pass, cut at
+    # 60% of the words 240/240 dropped; off by default: models may drop a final period in a
+    # complete translation, and finish_reason already catches the token limit
+    final_punctuation: bool = False
+
+
+@dataclass(frozen=True)
+class NumbersConfig:
+    # A number the anchor and the source agree on is missing or changed in the candidate (values
+    # compared, formats free: 7:45 = 7 h 45 = 7点45分, 1,200 = 1 200, 10 p.m. = 22 Uhr). Humans
+    # 960/960 pass; one number changed 220/220 and dropped 220/220 fail.
+    cjk_numerals: bool = True  # read 七点四十五分 / 十二 / 3万 in candidates and sources
+    roman_numerals: bool = True  # read "siglo XXI" in candidates and sources
+    added: bool = False  # also drop numbers in neither anchor nor source: 112/960 humans would fail (zh 11月 for "November", 一)
+
+
+@dataclass(frozen=True)
+class ScriptConfig:
+    # Share of letters in the target script (Han weighted 3). Humans: min 1.00; half the text in
+    # another script (English in zh/ru, zh/ru in de/fr/es) 373/384 fail at 0.65; Latin names pass
+    # ("Мария Кюри (Marie Curie) ..." 0.85, "Новый iPhone от Apple ..." 0.69).
+    min_share: float = 0.65
+
+
+@dataclass(frozen=True)
+class RepetitionConfig:
+    # Loops (a word or phrase written 3 times, the whole translation twice): 720/720 fail; humans
+    # (960 single sentences, 240 six-sentence texts) all pass. Each measure can be set to null.
+    # One n-gram (n <= 8 tokens) repeated this many times back to back ("déjà déjà déjà");
+    # humans: at most 2.
+    max_repeats: Optional[int] = 3
+    ngram: int = 5  # n of the duplicate n-gram character fraction (Gopher)
+    max_duplicate_fraction: Optional[float] = 0.2  # humans: max 0.00; a sentence written twice: >= 0.25
+    min_compression_ratio: Optional[float] = 0.3  # zlib ratio; humans >= 0.48 (>= 0.40 at 6 kB of Russian)
+    compression_min_bytes: int = 200  # shorter texts do not compress, whatever they hold
+
+
+@dataclass(frozen=True)
+class PartialCopyConfig:
+    # Share of the candidate inside spans of `ngram` tokens shared with the anchor/source (names
+    # and numbers do not make a span). Humans: max 0.00 vs the anchor and the source; half the
+    # text copied from the anchor 480/480 fail, from the source 936/960 fail.
+    ngram: int = 4
+    max_share: float = 0.2
+    reference: bool = True  # compare with the English anchor (skipped when it is in the target language)
+    source: bool = True  # compare with the source x
+
+
+@dataclass(frozen=True)
+class SentenceLanguageIdConfig:
+    # Multi-sentence candidates: each sentence of >= min_chars (weighted_length) must not be another
+    # registry language predicted with >= min_score (backend: filters.language_id). lid.176.ftz:
+    # human 3-sentence texts 240/240 pass; one sentence in English or another demo language
+    # 1195/1200 fail (0.7: 1180, English sentences get only ~0.62); 1660 human sentence fragments
+    # of >= 20 chars: 2 judged foreign (0.5: 4, 0.7: 0).
+    min_chars: int = 20
+    min_score: float = 0.6
+
+
 @dataclass(frozen=True)
 class FiltersConfig:
     empty: bool = True
     copy: bool = True
     length_ratio: Optional[LengthRatioConfig] = field(default_factory=LengthRatioConfig)
     duplicates: bool = True
+    truncation: Optional[TruncationConfig] = field(default_factory=TruncationConfig)
+    numbers: Optional[NumbersConfig] = field(default_factory=NumbersConfig)
+    script: Optional[ScriptConfig] = field(default_factory=ScriptConfig)
+    repetition: Optional[RepetitionConfig] = field(default_factory=RepetitionConfig)
+    partial_copy: Optional[PartialCopyConfig] = field(default_factory=PartialCopyConfig)
     language_id: LanguageIdConfig = field(default_factory=LanguageIdConfig)
+    # off with language_id.backend "none" (it uses the same model)
+    sentence_language_id: Optional[SentenceLanguageIdConfig] = field(default_factory=SentenceLanguageIdConfig)
     keep_excluded: bool = True  # write dropped candidates to excluded/ with their reason
 
 
@@ -300,9 +385,7 @@ def _check_recipe(recipe: Recipe) -> None:
     if p.valid_score_range is not None:
         low, high = p.valid_score_range
         _require(low <= high, "pairs.valid_score_range", f"low {low} is above high {high}")
-    lr = recipe.filters.length_ratio
-    if lr is not None:
-        _require(0 < lr.min < lr.max, "filters.length_ratio", "needs 0 < min < max")
+    _check_filters(recipe.filters)
     _check_scorer(recipe.scorer, "scorer", recipe.mode)
     _require(p.min_margin_quantile is None or 0.0 <= p.min_margin_quantile <= 1.0, "pairs.min_margin_quantile", "must be in [0, 1]")
     _require(p.direction_temperature is None or p.direction_temperature > 0, "pairs.direction_temperature", "must be > 0")
@@ -312,6 +395,38 @@ def _check_recipe(recipe: Recipe) -> None:
     _require(lk.ngram >= 1, "leakage.ngram", "must be >= 1")
     _require(0.0 < lk.min_overlap <= 1.0, "leakage.min_overlap", "must be in (0, 1]")
     _require(recipe.pivot.max_new_tokens is None or recipe.pivot.max_new_tokens >= 1, "pivot.max_new_tokens", "must be >= 1")
+
+
+def _check_filters(f: FiltersConfig) -> None:
+    lr = f.length_ratio
+    if lr is not None:
+        _require(0 < lr.min < lr.max, "filters.length_ratio", "needs 0 < min < max")
+    tr = f.truncation
+    if tr is not None:
+        _require(tr.finish_reason or tr.brackets or tr.final_punctuation, "filters.truncation", "every check is off; set it to null")
+    if f.script is not None:
+        _require(0.0 < f.script.min_share <= 1.0, "filters.script.min_share", "must be in (0, 1]")
+    rp = f.repetition
+    if rp is not None:
+        _require(rp.max_repeats is None or rp.max_repeats >= 2, "filters.repetition.max_repeats", "must be >= 2 (or null)")
+        _require(rp.ngram >= 1, "filters.repetition.ngram", "must be >= 1")
+        frac, ratio = rp.max_duplicate_fraction, rp.min_compression_ratio
+        _require(frac is None or 0.0 < frac <= 1.0, "filters.repetition.max_duplicate_fraction", "must be in (0, 1] (or null)")
+        _require(ratio is None or 0.0 < ratio <= 1.0, "filters.repetition.min_compression_ratio", "must be in (0, 1] (or null)")
+        _require(rp.compression_min_bytes >= 1, "filters.repetition.compression_min_bytes", "must be >= 1")
+        _require(
+            rp.max_repeats is not None or frac is not None or ratio is not None, "filters.repetition", "every measure is off; set it to null"
+        )
+    pc = f.partial_copy
+    if pc is not None:
+        _require(pc.ngram >= 2, "filters.partial_copy.ngram", "must be >= 2 (shared single words are vocabulary)")
+        _require(0.0 < pc.max_share <= 1.0, "filters.partial_copy.max_share", "must be in (0, 1]")
+        _require(pc.reference or pc.source, "filters.partial_copy", "checks neither reference nor source; set it to null")
+    sl = f.sentence_language_id
+    if sl is not None:
+        _require(sl.min_chars >= 1, "filters.sentence_language_id.min_chars", "must be >= 1")
+        _require(0.0 <= sl.min_score <= 1.0, "filters.sentence_language_id.min_score", "must be in [0, 1]")
+    _require(0.0 <= f.language_id.min_score <= 1.0, "filters.language_id.min_score", "must be in [0, 1]")
 
 
 _REFERENCE_KINDS = ("chrf", "bleu", "comet")

@@ -17,8 +17,28 @@ from eax_data.builders.filters import (
     weighted_length,
 )
 from eax_data.builders.language_id import FastTextIdentifier, LanguageIdFilter, Py3LangIdIdentifier
+from eax_data.builders.quality_filters import (
+    NumberConsistencyFilter,
+    PartialCopyFilter,
+    RepetitionFilter,
+    ScriptFilter,
+    SentenceLanguageIdFilter,
+    TruncationFilter,
+)
 from eax_data.recipe import FiltersConfig, LanguageIdConfig, LengthRatioConfig
-from eax_data.schema import CANDIDATE_INDEX, FILTER_REASON, LID_LANG, LID_SCORE, SRC_TEXT, TASK_FIELDS, TASK_ID
+from eax_data.schema import (
+    CANDIDATE_INDEX,
+    FILTER_REASON,
+    FINISH_REASON,
+    LID_LANG,
+    LID_SCORE,
+    SRC_TEXT,
+    TASK_FIELDS,
+    TASK_ID,
+)
+
+# The content filters of quality_filters.py, off: for tests of the whole-candidate filters alone.
+NO_CONTENT_FILTERS = dict(truncation=None, numbers=None, script=None, repetition=None, partial_copy=None, sentence_language_id=None)
 
 SOURCE = "Le chat dort sur le canapé depuis ce matin."
 ANCHOR = "The cat has been sleeping on the sofa since this morning."
@@ -142,15 +162,34 @@ def test_build_candidate_filters_default_order_and_one_writer_per_filter():
     chain = build_candidate_filters(FiltersConfig(), factory)
     assert [type(step) for step in chain] == [
         EmptyCandidateFilter,
+        TruncationFilter,
         CopyFilter,
         LengthRatioFilter,
         DuplicateCandidateFilter,
+        NumberConsistencyFilter,
+        ScriptFilter,
+        RepetitionFilter,
+        PartialCopyFilter,
         LanguageIdFilter,
+        SentenceLanguageIdFilter,
     ]
-    assert asked == ["empty", "copy", "length_ratio", "duplicates", "language_id"]
-    assert (chain[2].min_ratio, chain[2].max_ratio) == (0.3, 3.0)
-    assert isinstance(chain[4].identifier, FastTextIdentifier)
-    candidate_fields = (TASK_ID, SRC_TEXT, CANDIDATE_INDEX)
+    assert asked == [
+        "empty",
+        "truncation",
+        "copy",
+        "length_ratio",
+        "duplicates",
+        "numbers",
+        "script",
+        "repetition",
+        "partial_copy",
+        "language_id",
+        "sentence_language_id",
+    ]
+    assert (chain[3].min_ratio, chain[3].max_ratio, chain[3].per_language) == (0.3, 3.0, True)
+    assert isinstance(chain[9].identifier, FastTextIdentifier)
+    assert chain[10].identifier is chain[9].identifier  # one model for both language-ID steps
+    candidate_fields = (TASK_ID, SRC_TEXT, CANDIDATE_INDEX, FINISH_REASON)
     assert {LID_LANG, LID_SCORE} <= check_fields(chain, TASK_FIELDS + candidate_fields + ("trg_lang",))
 
 
@@ -166,6 +205,7 @@ def test_build_candidate_filters_skips_disabled_filters_and_passes_settings(tmp_
         duplicates=False,
         length_ratio=LengthRatioConfig(min=0.5, max=2.0),
         language_id=LanguageIdConfig(backend="py3langid", min_score=0.4),
+        **NO_CONTENT_FILTERS,
     )
     chain = build_candidate_filters(config, factory)
     assert [type(step) for step in chain] == [CopyFilter, LengthRatioFilter, LanguageIdFilter]
@@ -174,7 +214,12 @@ def test_build_candidate_filters_skips_disabled_filters_and_passes_settings(tmp_
     assert isinstance(chain[2].identifier, Py3LangIdIdentifier)
 
     nothing = FiltersConfig(
-        empty=False, copy=False, length_ratio=None, duplicates=False, language_id=LanguageIdConfig(backend="none")
+        empty=False,
+        copy=False,
+        length_ratio=None,
+        duplicates=False,
+        language_id=LanguageIdConfig(backend="none"),
+        **NO_CONTENT_FILTERS,
     )
     assert build_candidate_filters(nothing, factory) == []
 
@@ -197,6 +242,7 @@ def test_default_chain_end_to_end(tmp_path):
         candidate("Katze", "a", 3),
         candidate("die Katze schläft seit heute Morgen auf dem Sofa", "a", 4),
         candidate("Le chat dort sur le canapé depuis ce matin, je crois.", "a", 5),
+        candidate("Le chien joue dans le jardin avec les enfants du voisin.", "a", 6),
         candidate("Die Katze schläft seit heute Morgen auf dem Sofa.", "b", 0),
     ]
     stream = iter(docs)
@@ -215,5 +261,7 @@ def test_default_chain_end_to_end(tmp_path):
         "a/2": ("copy", "copy_of_source"),
         "a/3": ("length_ratio", "length_ratio"),
         "a/4": ("duplicates", "duplicate"),
-        "a/5": ("language_id", "wrong_language"),
+        # a half-copied source: caught as a partial copy before language ID sees it
+        "a/5": ("partial_copy", "partial_copy_of_source"),
+        "a/6": ("language_id", "wrong_language"),
     }

@@ -21,7 +21,11 @@ def _recipe(model_dir, **changes):
         "generator": {"backend": "transformers", "model": model_dir, "batch_size": 8},
         "sampling": {"n": 3, "temperature": 1.0, "max_new_tokens": 6, "seed": 1},
         # a random model writes no language at all: keep LID and length checks out of this test
-        "filters": {"language_id": {"backend": "none"}, "length_ratio": None},
+        "filters": {
+            "language_id": {"backend": "none"},
+            "length_ratio": None,
+            **{name: None for name in ("truncation", "numbers", "script", "repetition", "partial_copy")},
+        },
         "pairs": {"min_margin": 0.0},
         "execution": {"limit": 3, "chunk_size": 4},
     }
