@@ -3,7 +3,7 @@
 A trained model is only as trustworthy as our ability to say what it was trained on and how: the
 card names the dataset release (repo, version tag, commit sha) or local folder (+ content hash),
 the base model, every hyper-parameter, the rows used, the final logged metrics and the library
-versions. Shared by the reward-model trainer and the preference trainers still to come.
+versions. Shared by the reward-model, DPO, CPO and SFT trainers.
 """
 
 from __future__ import annotations
@@ -67,11 +67,14 @@ def render_model_card(
     versions: dict,
     usage: Optional[str] = None,
     tags: tuple[str, ...] = (),
+    library_name: str = "transformers",
 ) -> str:
-    """The card's markdown (YAML front matter included); see the module docstring for what it holds."""
+    """The card's markdown (YAML front matter included); see the module docstring for what it holds.
+    ``data`` is a build/release provenance (``training.datasets``) or, with ``source: corpus``, the
+    parallel corpus an SFT run read; ``library_name`` is "peft" for a LoRA adapter."""
     import yaml
 
-    meta: dict[str, Any] = {"library_name": "transformers", "tags": ["eax-data", "trl", *tags]}
+    meta: dict[str, Any] = {"library_name": library_name, "tags": ["eax-data", "trl", *tags]}
     if is_hub_model_id(base_model):
         meta["base_model"] = base_model
     if data.get("source") == "hub":
@@ -86,10 +89,17 @@ def render_model_card(
             f"- Version tag: `{data['tag']}`",
             f"- Commit: `{data['commit']}`",
         ]
+    elif data.get("source") == "corpus":
+        lines += [f"- Corpus: `{data['path']}` ({data['kind']}, {data['format']}; not an eax-data release)"]
     else:
         lines += [f"- Dataset: local build folder `{data['path']}` (not a release)"]
+    if data.get("source") == "corpus":
+        lines += [f"- Content hash of the corpus files: `{data['content_hash']}`" if data.get("content_hash") else
+                  "- Content hash: none (a `datasets` corpus read by name: not pinned to a revision)"]
+        lines += [f"- {name}: {value}" for name, value in data.get("details", {}).items()]
+    else:
+        lines += [f"- Content hash of the parquet files used: `{data['content_hash']}`"]
     lines += [
-        f"- Content hash of the parquet files used: `{data['content_hash']}`",
         f"- Directions: {', '.join(data['directions'])}",
         "",
         "| rows | count |",
