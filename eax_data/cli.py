@@ -64,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
 
     register_eval(commands)
 
+    from eax_data.audit.commands import register as register_audit
+
+    register_audit(commands)
+
     from eax_data.cost_commands import register as register_estimate
 
     register_estimate(commands)
@@ -202,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     from eax_data.release import ReleaseError
 
     from eax_data.proxy_validation import ProxyValidationError
+    from eax_data.audit.commands import run as run_audit
     from eax_data.cost_commands import run as run_estimate
     from eax_data.training.commands import run as run_train
     from eax_data.training.evaluation.commands import run as run_eval
@@ -218,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         "train": run_train,
         "eval": run_eval,
         "estimate": run_estimate,
+        "audit": run_audit,
     }
     try:
         return handlers[args.command](args)
