@@ -52,6 +52,7 @@ class CardFacts:
     proxy_validation: dict | None = None  # card view of proxy_validation.json (see read_proxy_validation)
     pairs_before_selection: dict[str, int] = field(default_factory=dict)  # before margin quantile / balancing
     leakage: dict | None = None  # leakage.json of the test-set guard, when the recipe named test sets
+    drop_examples: dict[str, list[dict]] = field(default_factory=dict)  # reason -> a few excluded candidates
 
     @property
     def total_pairs(self) -> int:
@@ -159,7 +160,24 @@ def read_facts(folder: str, recipe: Recipe | None = None, result=None) -> CardFa
         proxy_validation=read_proxy_validation(folder, sum(pairs.values()), fingerprint),
         pairs_before_selection=step_metric(stages.get("pairs", {}), "pairs_before_selection_"),
         leakage=_read_json(os.path.join(folder, "leakage.json")),
+        drop_examples=drop_examples(folder),
     )
+
+
+def drop_examples(folder: str, per_reason: int = 2, max_chars: int = 160) -> dict[str, list[dict]]:
+    """The first ``per_reason`` excluded candidates of every filter reason (from ``excluded/``), so a
+    reader sees what a drop reason looks like in this data."""
+    import pyarrow.parquet as pq
+
+    examples: dict[str, list[dict]] = {}
+    for path in sorted(glob.glob(os.path.join(folder, "excluded", "*", "*.parquet"))):
+        table = pq.read_table(path, columns=["filter_reason", "text", "src_lang", "trg_lang", "src_text"])
+        for row in table.to_pylist():
+            found = examples.setdefault(row["filter_reason"] or "unknown", [])
+            if len(found) < per_reason:
+                clip = lambda text: text if len(text) <= max_chars else text[: max_chars - 1] + "…"  # noqa: E731
+                found.append({"direction": f"{row['src_lang']}-{row['trg_lang']}", "source": clip(row["src_text"] or ""), "candidate": clip(row["text"] or "")})
+    return dict(sorted(examples.items()))
 
 
 def _read_json(path: str) -> dict | None:

@@ -180,6 +180,12 @@ def _scoring_text(recipe) -> str:
     return f"Candidates were scored by an ensemble, combined as the weighted {method}: {members}. The anchor is {anchor}."
 
 
+def _example_cell(example: dict) -> str:
+    """One excluded candidate as a table cell: direction, source, candidate."""
+    text = lambda value: value.replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    return f"{example['direction']}: {text(example['source'])} → *{text(example['candidate'])}*"
+
+
 def _example_config(facts: CardFacts) -> str:
     filled = [d for d in facts.directions if facts.pairs[d]]
     return filled[0] if filled else "all"
@@ -219,6 +225,7 @@ def _render(facts: CardFacts, release: ReleaseInfo | None, current_dir: str) -> 
         parameters=_parameters(facts),
         fingerprint=facts.fingerprint,
         drops=[(reason, count, DROP_REASONS.get(reason, "")) for reason, count in facts.drops.items()],
+        drop_examples=[(reason, [_example_cell(e) for e in rows]) for reason, rows in facts.drop_examples.items()],
         release=release,
         changelog=log,
     )

@@ -137,6 +137,7 @@ def run_pairs(recipe: Recipe, out: str) -> None:
 
 def finish(recipe: Recipe, out: str) -> BuildResult:
     """Merge stats, write stats.json and the card, and summarise."""
+    from eax_data.cards.facts import drop_examples
     from eax_data.cards.render import write_card
     from eax_data.proxy_validation import refresh_validation
 
@@ -148,7 +149,8 @@ def finish(recipe: Recipe, out: str) -> BuildResult:
         drops["task_without_candidates"] = tasks_total - tasks_with_candidates
     result = BuildResult(out, pairs_per_direction(out), drops, stage_stats)
     with open(os.path.join(out, STATS_FILE), "w", encoding="utf-8") as handle:
-        json.dump({"recipe_fingerprint": recipe.fingerprint(), "pairs": result.pairs_per_direction, "drops": result.drops, "stages": stage_stats}, handle, indent=2)
+        summary = {"recipe_fingerprint": recipe.fingerprint(), "pairs": result.pairs_per_direction, "drops": result.drops}
+        json.dump({**summary, "drop_examples": drop_examples(out), "stages": stage_stats}, handle, indent=2, ensure_ascii=False)
     result.proxy_validation = refresh_validation(out, recipe)  # multiway: does the proxy agree with human translations?
     write_card(recipe, out, result)
     return result
