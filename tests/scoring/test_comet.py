@@ -132,7 +132,8 @@ def test_id_starts_the_worker_and_names_model_version_and_hash(monkeypatch, work
         card = scorer.describe()
         assert card["version"] == "fake-1.0" and card["checkpoint_sha256_prefix"] == "fa4ec0de"
         assert card["reference_free"] is False and "ref = target-language reference" in card["inputs"]
-        assert any("fake comet worker: loading Unbabel/wmt22-comet-da" in line for line in worker_log)
+        # stderr is forwarded by a reader thread: wait for the line instead of racing it
+        assert wait_for(lambda: any("fake comet worker: loading Unbabel/wmt22-comet-da" in line for line in worker_log))
     finally:
         scorer.close()
     local = CometScorer(model="/models/my-comet/checkpoints/model.ckpt")
