@@ -12,12 +12,59 @@ import dataclasses
 import typing
 from importlib import resources
 from pathlib import Path
-from typing import Any, Optional, TypeVar
+from dataclasses import dataclass
+from typing import Any, Literal, Optional, TypeVar
 
 from eax_data import typed_config
 from eax_data.training.errors import TrainingConfigError
 
 C = TypeVar("C")
+
+
+@dataclass(frozen=True)
+class TrainerConfig:
+    """Fields and checks every trainer's config shares (reward model, DPO, CPO, SFT); a subclass adds its
+    own fields after these, and each trainer's YAML holds their defaults and reasons."""
+
+    learning_rate: float
+    num_train_epochs: float
+    max_steps: int
+    per_device_train_batch_size: int
+    per_device_eval_batch_size: int
+    gradient_accumulation_steps: int
+    max_length: Optional[int]
+    warmup_ratio: float
+    lr_scheduler_type: Literal["linear", "cosine", "constant", "constant_with_warmup"]
+    weight_decay: float
+    max_grad_norm: float
+    seed: int
+    eval_fraction: float
+    eval_steps: Optional[int]
+    logging_steps: int
+    save_steps: int
+    gradient_checkpointing: bool
+    bf16: Optional[bool]
+
+    def __post_init__(self):
+        for name in ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps",
+                     "logging_steps"):
+            if getattr(self, name) < 1:
+                raise TrainingConfigError(f"{name}: must be >= 1, got {getattr(self, name)}")
+        for name in ("max_length", "eval_steps"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise TrainingConfigError(f"{name}: must be >= 1 or null, got {getattr(self, name)}")
+        if self.learning_rate <= 0:
+            raise TrainingConfigError(f"learning_rate: must be > 0, got {self.learning_rate}")
+        if self.max_steps == 0 or self.max_steps < -1:
+            raise TrainingConfigError(f"max_steps: must be -1 (use num_train_epochs) or > 0, got {self.max_steps}")
+        if self.max_steps == -1 and self.num_train_epochs <= 0:
+            raise TrainingConfigError(f"num_train_epochs: must be > 0, got {self.num_train_epochs}")
+        if not 0 <= self.warmup_ratio < 1:
+            raise TrainingConfigError(f"warmup_ratio: must be in [0, 1), got {self.warmup_ratio}")
+        if not 0 <= self.eval_fraction < 1:
+            raise TrainingConfigError(f"eval_fraction: must be in [0, 1), got {self.eval_fraction}")
+        if self.save_steps < 0:
+            raise TrainingConfigError(f"save_steps: must be >= 0, got {self.save_steps}")
 
 
 def bundled_config_path(name: str):

@@ -56,16 +56,9 @@ def train_cpo(
     from loguru import logger
 
     from eax_data.training import preference
-    from eax_data.training.datasets import resolve_training_data
-    from eax_data.training.reward_model import _log_last_step_callback, _split
 
-    cfg = config if isinstance(config, CPOTrainingConfig) else load_cpo_config(config)
-    cfg = preference.with_adapter(cfg, peft)
-    out = preference.check_output(output)
-    data, provenance = resolve_training_data(dataset, directions, hub=hub, store=store)
-    logger.info(f"training data: {provenance.get('repo_id', provenance['path'])} "
-                f"{provenance.get('tag', '')} {provenance['rows']} pairs in {', '.join(provenance['directions'])}")
-    train, held_out = _split(data, cfg)
+    cfg = preference.with_adapter(config if isinstance(config, CPOTrainingConfig) else load_cpo_config(config), peft)
+    out, provenance, train, held_out = preference.start_run(cfg, output, dataset, directions, hub, store)
 
     from transformers import set_seed
     from trl.experimental.cpo import CPOConfig, CPOTrainer
@@ -81,15 +74,7 @@ def train_cpo(
         max_length=sys.maxsize,  # CPOTrainer truncates (and None means 512): over-long pairs are dropped below
         remove_unused_columns=False,  # its collator needs the tokenized columns (trl warns otherwise)
     )
-    trainer = CPOTrainer(
-        model=policy,
-        args=args,
-        train_dataset=train,
-        eval_dataset=held_out,
-        processing_class=tokenizer,
-        peft_config=cfg.lora.peft_config() if cfg.lora else None,
-        callbacks=[_log_last_step_callback()],
-    )
+    trainer = preference.make_trainer(CPOTrainer, policy, args, cfg, train, held_out, tokenizer)
     kept = preference.drop_long(
         trainer, lambda e: max(len(e["chosen_input_ids"]), len(e["rejected_input_ids"])), cfg.max_length)
     rows = preference.row_counts(provenance["rows"], train, held_out, kept)

@@ -4,6 +4,8 @@ The reward model is a sequence classifier; these three train the translation mod
 share loading a causal LM (and, for DPO, its reference copy), an optional LoRA adapter, dropping
 over-long examples instead of truncating them, and the end of a run: final evaluation, weights or
 adapter + tokenizer, ``training_args.json`` and a model card that pins the training data.
+The reward model shares the start and end of a run with them (``start_run``, ``training_arguments``,
+``save_run``) and the checks on its tokenizer (``check_tokenizer``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Literal, Optional
 
+from eax_data.training.config import TrainerConfig
 from eax_data.training.errors import TrainingConfigError, TrainingError
 
 USAGE = """```python
@@ -62,51 +65,14 @@ class LoraSettings:
 
 
 @dataclass(frozen=True)
-class CausalLMConfig:
+class CausalLMConfig(TrainerConfig):
     """Fields every causal-LM trainer has; each trainer's YAML holds their defaults and reasons."""
 
-    learning_rate: float
-    num_train_epochs: float
-    max_steps: int
-    per_device_train_batch_size: int
-    per_device_eval_batch_size: int
-    gradient_accumulation_steps: int
-    max_length: Optional[int]
-    warmup_ratio: float
+    # Redefined (it keeps its place among the shared fields): the causal-LM trainers also take inverse_sqrt.
     lr_scheduler_type: Literal["linear", "cosine", "constant", "constant_with_warmup", "inverse_sqrt"]
-    weight_decay: float
-    max_grad_norm: float
-    seed: int
-    eval_fraction: float
-    eval_steps: Optional[int]
-    logging_steps: int
-    save_steps: int
-    gradient_checkpointing: bool
-    bf16: Optional[bool]
     dtype: Literal["float32", "bfloat16"]
     lora: Optional[LoraSettings]
     report_to: str
-
-    def __post_init__(self):
-        for name in ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps",
-                     "logging_steps"):
-            if getattr(self, name) < 1:
-                raise TrainingConfigError(f"{name}: must be >= 1, got {getattr(self, name)}")
-        for name in ("max_length", "eval_steps"):
-            if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise TrainingConfigError(f"{name}: must be >= 1 or null, got {getattr(self, name)}")
-        if self.learning_rate <= 0:
-            raise TrainingConfigError(f"learning_rate: must be > 0, got {self.learning_rate}")
-        if self.max_steps == 0 or self.max_steps < -1:
-            raise TrainingConfigError(f"max_steps: must be -1 (use num_train_epochs) or > 0, got {self.max_steps}")
-        if self.max_steps == -1 and self.num_train_epochs <= 0:
-            raise TrainingConfigError(f"num_train_epochs: must be > 0, got {self.num_train_epochs}")
-        if not 0 <= self.warmup_ratio < 1:
-            raise TrainingConfigError(f"warmup_ratio: must be in [0, 1), got {self.warmup_ratio}")
-        if not 0 <= self.eval_fraction < 1:
-            raise TrainingConfigError(f"eval_fraction: must be in [0, 1), got {self.eval_fraction}")
-        if self.save_steps < 0:
-            raise TrainingConfigError(f"save_steps: must be >= 0, got {self.save_steps}")
 
 
 def with_adapter(cfg, peft):
@@ -157,16 +123,21 @@ def load_causal_lm(name: str, dtype: str, tokenizer: bool = True):
         message = f"{name}: cannot load a causal LM and tokenizer from this folder or Hub id: {err}"
         raise TrainingError(message) from None
     if tok is not None:
-        if not tok.chat_template:
-            raise TrainingError(f"{name}: the tokenizer has no chat template; the training rows are chat messages")
-        if tok.pad_token is None:
-            if tok.eos_token is None:
-                raise TrainingError(f"{name}: the tokenizer has neither a pad nor an eos token to pad with")
-            tok.pad_token = tok.eos_token
+        check_tokenizer(tok, name, "training rows")
     return tok, model, getattr(model.config, "_commit_hash", None)
 
 
-def training_arguments(config_cls, cfg: CausalLMConfig, out: Path, has_eval: bool, **specific):
+def check_tokenizer(tokenizer, name: str, rows: str) -> None:
+    """Refuse a tokenizer without a chat template (``rows`` are chat messages); pad with eos if it has no pad token."""
+    if not tokenizer.chat_template:
+        raise TrainingError(f"{name}: the tokenizer has no chat template; the {rows} are chat messages")
+    if tokenizer.pad_token is None:
+        if tokenizer.eos_token is None:
+            raise TrainingError(f"{name}: the tokenizer has neither a pad nor an eos token to pad with")
+        tokenizer.pad_token = tokenizer.eos_token
+
+
+def training_arguments(config_cls, cfg: TrainerConfig, out: Path, has_eval: bool, **specific):
     """(``config_cls`` filled from the common fields plus ``specific``, resolved bf16). bf16 is only ever
     on with a bf16-capable GPU unless the config forces it: trl's configs default it to True, even on CPU."""
     import torch
@@ -229,10 +200,63 @@ def row_counts(loaded: int, train, held_out, kept: dict) -> dict:
     return rows
 
 
+def start_run(cfg: TrainerConfig, output, dataset, directions, hub: bool, store):
+    """(output folder, refused unless new or empty; provenance; train rows; held-out rows or None) of a run
+    on the preference pairs of ``dataset`` (build folder or release spec)."""
+    from loguru import logger
+
+    from eax_data.training.datasets import resolve_training_data
+    from eax_data.training.reward_model import _split
+
+    out = check_output(output)
+    data, provenance = resolve_training_data(dataset, directions, hub=hub, store=store)
+    logger.info(f"training data: {provenance.get('repo_id', provenance['path'])} "
+                f"{provenance.get('tag', '')} {provenance['rows']} pairs in {', '.join(provenance['directions'])}")
+    train, held_out = _split(data, cfg)
+    return out, provenance, train, held_out
+
+
+def make_trainer(trainer_cls, policy, args, cfg: CausalLMConfig, train, held_out, tokenizer, **specific):
+    """``trainer_cls`` on the split rows, with the config's LoRA adapter (if any) and a log of the last step."""
+    from eax_data.training.reward_model import _log_last_step_callback
+
+    return trainer_cls(
+        model=policy,
+        args=args,
+        train_dataset=train,
+        eval_dataset=held_out,
+        processing_class=tokenizer,
+        peft_config=cfg.lora.peft_config() if cfg.lora else None,
+        callbacks=[_log_last_step_callback()],
+        **specific,
+    )
+
+
 def train_and_save(trainer, args, cfg: CausalLMConfig, out: Path, *, model: str, revision, data: dict, rows: dict,
                    bf16: bool, title: str, summary: str, trainer_name: str, method: dict, tags: tuple) -> str:
     """Train, evaluate the final model on the held-out rows, save weights (or the adapter) with the
     tokenizer, and on rank 0 write ``training_args.json`` and the model card. Returns ``out``."""
+    return save_run(
+        trainer, args, cfg, out, model=model, bf16=bf16, method=method,
+        saved="adapter" if cfg.lora else "model",
+        title=title,
+        summary=summary,
+        trainer=trainer_name + (" with a LoRA adapter (peft); this folder holds only the adapter" if cfg.lora else ""),
+        base_model_revision=revision,
+        data=data,
+        rows=rows,
+        usage=USAGE.replace("LOAD", _LOAD_ADAPTER if cfg.lora else _LOAD_FULL).replace("MODEL_DIR", repr(str(out))),
+        tags=tags + (("lora",) if cfg.lora else ()),
+        library_name="peft" if cfg.lora else "transformers",
+    )
+
+
+def save_run(trainer, args, cfg: TrainerConfig, out: Path, /, *, model: str, bf16: bool, method: dict, saved: str,
+             **card) -> str:
+    """Any trainer's end of a run: train, evaluate the final model on the held-out rows, save it (with the
+    tokenizer), and on rank 0 write ``training_args.json`` and the model card (``card``: the
+    ``write_model_card`` fields each trainer fills; the hyper-parameter table is the config, ``method``
+    and the run's facts). Returns ``out``."""
     from loguru import logger
 
     from eax_data.training.model_card import framework_versions, training_results, write_model_card
@@ -243,31 +267,16 @@ def train_and_save(trainer, args, cfg: CausalLMConfig, out: Path, *, model: str,
         e.get("step") == step and "eval_loss" in e for e in trainer.state.log_history
     ):
         trainer.evaluate()  # the card reports the held-out metrics of the final model
-    trainer.save_model(str(out))  # full weights or only the LoRA adapter, plus the tokenizer
+    trainer.save_model(str(out))  # the weights (or only the LoRA adapter), config and the tokenizer
     if not trainer.is_world_process_zero():
         return str(out)  # under torchrun/accelerate only rank 0 writes the json and the card
     (out / "training_args.json").write_text(args.to_json_string(), encoding="utf-8")  # *_token fields redacted
     hyperparameters = {**dataclasses.asdict(cfg), **method, "bf16 (resolved)": bf16, "device": str(args.device),
                        "effective batch size": cfg.per_device_train_batch_size * cfg.gradient_accumulation_steps
                        * args.world_size, "optimizer steps": step}
-    base = model_path(model)
-    write_model_card(
-        out,
-        title=title,
-        summary=summary,
-        trainer=trainer_name + (" with a LoRA adapter (peft); this folder holds only the adapter" if cfg.lora else ""),
-        base_model=base,
-        base_model_revision=revision,
-        data=data,
-        hyperparameters=hyperparameters,
-        rows=rows,
-        results=training_results(trainer.state.log_history),
-        versions=framework_versions(),
-        usage=USAGE.replace("LOAD", _LOAD_ADAPTER if cfg.lora else _LOAD_FULL).replace("MODEL_DIR", repr(str(out))),
-        tags=tags + (("lora",) if cfg.lora else ()),
-        library_name="peft" if cfg.lora else "transformers",
-    )
-    logger.info(f"{'adapter' if cfg.lora else 'model'} saved to {out}")
+    write_model_card(out, base_model=model_path(model), hyperparameters=hyperparameters,
+                     results=training_results(trainer.state.log_history), versions=framework_versions(), **card)
+    logger.info(f"{saved} saved to {out}")
     return str(out)
 
 

@@ -125,7 +125,7 @@ def train_sft(
     from loguru import logger
 
     from eax_data.training import preference
-    from eax_data.training.reward_model import _log_last_step_callback, _split
+    from eax_data.training.reward_model import _split
 
     cfg = config if isinstance(config, SFTTrainingConfig) else load_sft_config(config)
     cfg = preference.with_adapter(cfg, peft)
@@ -147,15 +147,7 @@ def train_sft(
         packing=False,
         max_length=None,  # over-long examples are dropped below, never truncated
     )
-    trainer = SFTTrainer(
-        model=policy,
-        args=args,
-        train_dataset=train,
-        eval_dataset=held_out,
-        processing_class=tokenizer,
-        peft_config=cfg.lora.peft_config() if cfg.lora else None,
-        callbacks=[_log_last_step_callback()],
-    )
+    trainer = preference.make_trainer(SFTTrainer, policy, args, cfg, train, held_out, tokenizer)
     kept = preference.drop_long(trainer, lambda e: len(e["input_ids"]), cfg.max_length)
     rows = preference.row_counts(provenance["rows"], train, held_out, kept)
     logger.info(f"SFT of {type(policy).__name__} from {model} on {kept['train_dataset']} examples "

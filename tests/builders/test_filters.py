@@ -6,6 +6,7 @@ import pytest
 from datatrove.data import Document
 from datatrove.pipeline.writers.jsonl import JsonlWriter
 
+from eax_data.builders import quality_filters
 from eax_data.builders.contracts import check_fields
 from eax_data.builders.filters import (
     CopyFilter,
@@ -17,14 +18,6 @@ from eax_data.builders.filters import (
     weighted_length,
 )
 from eax_data.builders.language_id import FastTextIdentifier, LanguageIdFilter, Py3LangIdIdentifier
-from eax_data.builders.quality_filters import (
-    NumberConsistencyFilter,
-    PartialCopyFilter,
-    RepetitionFilter,
-    ScriptFilter,
-    SentenceLanguageIdFilter,
-    TruncationFilter,
-)
 from eax_data.recipe import FiltersConfig, LanguageIdConfig, LengthRatioConfig
 from eax_data.schema import (
     CANDIDATE_INDEX,
@@ -162,16 +155,16 @@ def test_build_candidate_filters_default_order_and_one_writer_per_filter():
     chain = build_candidate_filters(FiltersConfig(), factory)
     assert [type(step) for step in chain] == [
         EmptyCandidateFilter,
-        TruncationFilter,
+        quality_filters.TruncationFilter,
         CopyFilter,
         LengthRatioFilter,
         DuplicateCandidateFilter,
-        NumberConsistencyFilter,
-        ScriptFilter,
-        RepetitionFilter,
-        PartialCopyFilter,
+        quality_filters.NumberConsistencyFilter,
+        quality_filters.ScriptFilter,
+        quality_filters.RepetitionFilter,
+        quality_filters.PartialCopyFilter,
         LanguageIdFilter,
-        SentenceLanguageIdFilter,
+        quality_filters.SentenceLanguageIdFilter,
     ]
     assert asked == [
         "empty",

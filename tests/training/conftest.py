@@ -51,6 +51,32 @@ def pair_folder(tmp_path) -> Path:
     return folder
 
 
+@pytest.fixture
+def spy_train(monkeypatch):
+    """``spy_train(TrainerClass)``: the list of that class's trainers whose train() ran, kept to assert on."""
+
+    def spy_on(trainer_cls) -> list:
+        seen, original = [], trainer_cls.train
+
+        def spy(self, *args, **kwargs):
+            seen.append(self)
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(trainer_cls, "train", spy)
+        return seen
+
+    return spy_on
+
+
+@pytest.fixture
+def busy_output(tmp_path) -> Path:
+    """An output folder that already holds a model: every trainer must refuse to train into it."""
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "model.safetensors").write_text("an earlier model")
+    return busy
+
+
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
     """No network, no telemetry, and every cache the code touches inside tmp_path."""

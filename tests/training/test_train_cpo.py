@@ -20,18 +20,11 @@ def _tiny(**changes) -> CPOTrainingConfig:
 
 
 @pytest.fixture
-def trainers(monkeypatch):
+def trainers(spy_train):
     """The CPOTrainers whose train() ran, kept to assert on their arguments."""
     from trl.experimental.cpo import CPOTrainer
 
-    seen, original = [], CPOTrainer.train
-
-    def spy(self, *args, **kwargs):
-        seen.append(self)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(CPOTrainer, "train", spy)
-    return seen
+    return spy_train(CPOTrainer)
 
 
 def test_bundled_defaults_are_alma_rs_objective():

@@ -24,18 +24,11 @@ def _tiny(**changes) -> DPOTrainingConfig:
 
 
 @pytest.fixture
-def trainers(monkeypatch):
+def trainers(spy_train):
     """The DPOTrainers whose train() ran, kept to assert on their arguments and reference model."""
     from trl import DPOTrainer
 
-    seen, original = [], DPOTrainer.train
-
-    def spy(self, *args, **kwargs):
-        seen.append(self)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(DPOTrainer, "train", spy)
-    return seen
+    return spy_train(DPOTrainer)
 
 
 def _usage(card: str) -> str:
@@ -132,7 +125,7 @@ def test_lora_on_a_release(pair_folder, tiny_model_dir, tmp_path, trainers):
     assert isinstance(namespace["translation"], str)
 
 
-def test_refusals(pair_folder, tiny_model_dir, tmp_path):
+def test_refusals(pair_folder, tiny_model_dir, tmp_path, busy_output):
     with pytest.raises(TrainingConfigError, match=r"loss_weights: 1 weight\(s\) for 2 loss type\(s\)"):
         load_dpo_config(None, loss_weights=[1.0])
     with pytest.raises(TrainingConfigError, match=r"loss_type\[1\]: 'nll' is not one of"):
@@ -147,11 +140,8 @@ def test_refusals(pair_folder, tiny_model_dir, tmp_path):
     assert (lora.r, lora.alpha, lora.dropout, lora.target_modules) == (8, 32, 0.05, ("q_proj", "v_proj"))
     with pytest.raises(TrainingConfigError, match="peft: expected None, True, False"):
         train_dpo(pair_folder, tiny_model_dir, tmp_path / "o0", config=_tiny(max_steps=1), peft="yes")
-    busy = tmp_path / "busy"
-    busy.mkdir()
-    (busy / "model.safetensors").write_text("an earlier model")
     with pytest.raises(TrainingError, match="exists and is not empty"):
-        train_dpo(pair_folder, tiny_model_dir, busy, config=_tiny(max_steps=1))
+        train_dpo(pair_folder, tiny_model_dir, busy_output, config=_tiny(max_steps=1))
     with pytest.raises(TrainingError, match="every training example is longer than max_length=8"):
         train_dpo(pair_folder, tiny_model_dir, tmp_path / "o1", config=_tiny(max_steps=1, max_length=8))
 

@@ -86,12 +86,9 @@ def test_train_on_a_release_with_eval(pair_folder, tiny_model_dir, tmp_path):
     assert _scores(out, ["Hallo"]).shape == (1, 1)
 
 
-def test_refusals_before_any_training(pair_folder, tiny_model_dir, tmp_path):
-    busy = tmp_path / "busy"
-    busy.mkdir()
-    (busy / "model.safetensors").write_text("an earlier model")
+def test_refusals_before_any_training(pair_folder, tiny_model_dir, tmp_path, busy_output):
     with pytest.raises(TrainingError, match="exists and is not empty"):
-        train_reward_model(pair_folder, tiny_model_dir, busy, config=_tiny(max_steps=1))
+        train_reward_model(pair_folder, tiny_model_dir, busy_output, config=_tiny(max_steps=1))
     with pytest.raises(TrainingError, match="cannot load a model and tokenizer"):
         train_reward_model(pair_folder, str(tmp_path / "no-model"), tmp_path / "o1", config=_tiny(max_steps=1))
     with pytest.raises(TrainingError, match="every training pair is longer than max_length=4"):

@@ -92,18 +92,12 @@ def test_english_centric_and_flores_corpora(tmp_path):
     assert [e["content"] for e in data["completion"][0]] == ["One."] and len(data) == 2
 
 
-def test_two_steps_on_the_demo_corpus(tiny_model_dir, tmp_path, monkeypatch):
+def test_two_steps_on_the_demo_corpus(tiny_model_dir, tmp_path, spy_train):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTTrainer
 
-    seen, original = [], SFTTrainer.train
-
-    def spy(self, *args, **kwargs):  # keep the trainer to assert on its arguments and tokenized rows
-        seen.append(self)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(SFTTrainer, "train", spy)
+    seen = spy_train(SFTTrainer)  # keep the trainer to assert on its arguments and tokenized rows
     out = tmp_path / "sft"
     config = load_sft_config(None, max_steps=2, per_device_train_batch_size=2, gradient_checkpointing=False,
                              logging_steps=1)

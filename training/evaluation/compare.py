@@ -8,10 +8,8 @@ tokenizer, another chrF order) are reported: such scores are not comparable.
 
 from __future__ import annotations
 
-import os
-
 from eax_data.training.evaluation.metrics import LABELS, METRICS, mean
-from eax_data.training.evaluation.report import GROUP_LABELS, fmt
+from eax_data.training.evaluation.report import GROUP_LABELS, fmt, write_text
 
 COMPARE_MD = "compare.md"
 
@@ -89,7 +87,4 @@ def render(comparison: dict) -> str:
 
 
 def write_comparison(folder: str, comparison: dict) -> str:
-    path = os.path.join(folder, COMPARE_MD)
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(render(comparison))
-    return path
+    return write_text(folder, COMPARE_MD, render(comparison))

@@ -98,7 +98,12 @@ def render_markdown(results: dict) -> str:
 
 
 def write_markdown(folder: str, results: dict) -> str:
-    path = os.path.join(folder, RESULTS_MD)
+    return write_text(folder, RESULTS_MD, render_markdown(results))
+
+
+def write_text(folder: str, name: str, text: str) -> str:
+    """Write ``text`` to ``folder/name`` (UTF-8); returns the path."""
+    path = os.path.join(folder, name)
     with open(path, "w", encoding="utf-8") as handle:
-        handle.write(render_markdown(results))
+        handle.write(text)
     return path
