@@ -18,6 +18,23 @@ ENGLISH_CENTRIC_FIELDS = ("src_lang", "trg_lang", "src_text", "trg_text")
 _MAX_LOGGED_PER_REASON = 5
 
 
+def language_columns(row: dict) -> dict[str, tuple[str, object]]:
+    """A multiway row's language columns: ISO code -> (column name, value), ISO or FLORES names.
+
+    ``id`` is the usual row-id column, never Indonesian (name that column ``ind_Latn``); other
+    columns that are no language code (metadata) are skipped.
+    """
+    columns = {}
+    for key, value in row.items():
+        if key == "id":
+            continue
+        try:
+            columns[languages.normalize(str(key))] = (key, value)
+        except languages.UnknownLanguageError:
+            continue
+    return columns
+
+
 class AnchorSentences(PipelineStep):
     """Validate corpus rows and emit one anchored sentence per selected non-English side.
 
@@ -71,14 +88,7 @@ class AnchorSentences(PipelineStep):
         return self._anchor(x_lang, row[x_field], row[e_field], ref, x_field, e_field)
 
     def _multiway(self, row: dict, ref: str):
-        columns = {}
-        for key, value in row.items():
-            if key == "id":  # the usual row-id column, not Indonesian: name that column ind_Latn
-                continue
-            try:
-                columns[languages.normalize(str(key))] = (key, value)
-            except languages.UnknownLanguageError:
-                continue  # id and other metadata columns
+        columns = language_columns(row)
         if languages.ENGLISH not in columns:
             return self._drop("no_english_side", ref, "no English column (en / eng_Latn)")
         e_field, e_text = columns[languages.ENGLISH]

@@ -117,7 +117,7 @@ def _column(batch, key: str) -> list[str]:
     return values
 
 
-def scorer_slots(config, mode: str = "x2x") -> list[ScorerSlot]:
+def scorer_slots(config) -> list[ScorerSlot]:
     """The recipe's ``scorer:`` section as step slots (one per ensemble member)."""
     from eax_data.scoring.factory import make_scorer
 

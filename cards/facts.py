@@ -160,7 +160,8 @@ def read_facts(folder: str, recipe: Recipe | None = None, result=None) -> CardFa
         proxy_validation=read_proxy_validation(folder, sum(pairs.values()), fingerprint),
         pairs_before_selection=step_metric(stages.get("pairs", {}), "pairs_before_selection_"),
         leakage=_read_json(os.path.join(folder, "leakage.json")),
-        drop_examples=drop_examples(folder),
+        # the build wrote them into stats.json; older folders are read from excluded/ again
+        drop_examples=stats["drop_examples"] if "drop_examples" in stats else drop_examples(folder),
     )
 
 

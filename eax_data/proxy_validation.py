@@ -60,8 +60,7 @@ def human_translations(recipe, wanted: set[str] | None = None, corpus_path: str 
     corpus id), so the ``source_id`` of every anchored sentence is the one written into the rows; the
     row that produced it gives the other languages' texts. ``wanted`` keeps memory to what is asked.
     """
-    from eax_data import languages
-    from eax_data.builders.anchors import AnchorSentences
+    from eax_data.builders.anchors import AnchorSentences, language_columns
     from eax_data.builders.readers import ROW, CorpusError, make_reader
     from eax_data.pipelines.stages import corpus_id
 
@@ -82,14 +81,12 @@ def human_translations(recipe, wanted: set[str] | None = None, corpus_path: str 
     for anchored in anchors.run(rows()):  # lazy: `current` is the row that produced `anchored`
         if wanted is not None and anchored.id not in wanted:
             continue
-        texts = {}
-        for key, value in current["row"].items():
-            try:
-                code = languages.normalize(str(key))
-            except languages.UnknownLanguageError:
-                continue
-            if code in recipe.languages and isinstance(value, str) and value.strip():
-                texts[code] = value.strip()
+        columns = language_columns(current["row"])
+        texts = {
+            code: value.strip()
+            for code, (_, value) in columns.items()
+            if code in recipe.languages and isinstance(value, str) and value.strip()
+        }
         found[anchored.id] = (anchored.text, texts)
     return found
 

@@ -92,6 +92,7 @@ def verdict(good_filtered: str | None, degraded_filtered: str | None, good_score
 
 def read_rows(recipe, limit: int | None = None) -> list[CorpusRow]:
     """The multiway rows of ``recipe.corpus``, read by the build's own reader (at most ``limit``)."""
+    from eax_data.builders.anchors import language_columns
     from eax_data.builders.readers import ROW, ROW_REF, make_reader
 
     corpus = recipe.corpus
@@ -102,14 +103,8 @@ def read_rows(recipe, limit: int | None = None) -> list[CorpusRow]:
     for document in reader.run():
         if limit is not None and len(rows) >= limit:
             break
-        texts = {}
-        for key, value in document.metadata[ROW].items():
-            if key == "id" or not isinstance(value, str) or not value.strip():
-                continue
-            try:
-                texts[languages.normalize(str(key))] = value.strip()
-            except languages.UnknownLanguageError:
-                continue
+        columns = language_columns(document.metadata[ROW])
+        texts = {code: value.strip() for code, (_, value) in columns.items() if isinstance(value, str) and value.strip()}
         ref = document.metadata[ROW_REF]
         rows.append(CorpusRow(str(document.metadata[ROW].get("id") or ref), ref, texts))
     if not rows:
