@@ -18,7 +18,6 @@ from eax_data.recipe import GeneratorConfig, SamplingConfig
 class TransformersBackend(GenerationBackend):
     def __init__(self, config: GeneratorConfig, chat_template: bool = True):
         import torch
-        import transformers
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.config = config
@@ -38,8 +37,12 @@ class TransformersBackend(GenerationBackend):
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.device = device
-        # generate's prefilled-cache argument: `cache` since transformers 5, `past_key_values` before
-        self._cache_argument = "cache" if int(transformers.__version__.split(".")[0]) >= 5 else "past_key_values"
+        # generate's prefilled-cache argument: transformers lists its accepted names, the current one first
+        # (`cache` from about 5.2x, `past_key_values` before: 5.17 rejects `cache`, seen on a GPU machine)
+        from transformers.generation import utils as generation_utils
+
+        cache_names = getattr(generation_utils, "ALL_CACHE_NAMES", None) or ["past_key_values"]
+        self._cache_argument = "cache" if cache_names[0] == "cache" else "past_key_values"
         self._id = f"{display}@{fingerprint(path, gguf_file, config.revision)}" + (f" ({gguf_file})" if gguf_file else "")
 
     @property
